@@ -1,0 +1,75 @@
+package io.github.deconvspark.kernels;
+
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Argument checks and layout moves shared by the kernels. */
+final class Tensors {
+    private Tensors() {}
+
+    static String shape(INDArray a) {
+        return Arrays.toString(a.shape());
+    }
+
+    static void requireRank4(String op, String name, INDArray a, String layout) {
+        if (a == null) throw new IllegalArgumentException(op + ": " + name + " is null");
+        if (a.rank() != 4) {
+            throw new IllegalArgumentException(op + ": " + name + " must be 4-D " + layout + ", got shape " + shape(a));
+        }
+        if (a.length() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": " + name + " " + shape(a) + " has " + a.length()
+                    + " elements; at most " + Integer.MAX_VALUE + " are supported: split the batch");
+        }
+        for (long d : a.shape()) {
+            if (d < 1) throw new IllegalArgumentException(op + ": " + name + " " + shape(a) + " has an empty dimension");
+        }
+    }
+
+    /** The common floating type of the arrays: FLOAT or DOUBLE, all the same. */
+    static DataType floatType(String op, String n1, INDArray a1, String n2, INDArray a2) {
+        DataType t = a1.dataType();
+        if (t != DataType.FLOAT && t != DataType.DOUBLE) {
+            throw new IllegalArgumentException(op + ": " + n1 + " has type " + t + "; legal types are FLOAT and DOUBLE");
+        }
+        if (a2 != null && a2.dataType() != t) {
+            throw new IllegalArgumentException(op + ": " + n1 + " is " + t + " but " + n2 + " is " + a2.dataType()
+                    + "; they must have the same type");
+        }
+        return t;
+    }
+
+    static void requireShape(String op, String name, long[] shape) {
+        if (shape == null || shape.length != 4) {
+            throw new IllegalArgumentException(op + ": " + name + " must have 4 entries, got "
+                    + (shape == null ? "null" : Arrays.toString(shape)));
+        }
+    }
+
+    /** A dense C-ordered NHWC copy or the array itself when it already is one. */
+    static INDArray toNhwc(INDArray a, DataFormat format) {
+        INDArray v = format == DataFormat.NCHW ? a.permute(0, 2, 3, 1) : a;
+        return dense(v);
+    }
+
+    static INDArray fromNhwc(INDArray a, DataFormat format) {
+        return format == DataFormat.NCHW ? a.permute(0, 3, 1, 2).dup('c') : a;
+    }
+
+    static INDArray dense(INDArray a) {
+        return io.github.deconvspark.kernels.internal.Buf.isDense(a) ? a : a.dup('c');
+    }
+
+    static long[] nhwc(long[] shape, DataFormat format) {
+        return format == DataFormat.NCHW ? new long[] {shape[0], shape[2], shape[3], shape[1]} : shape.clone();
+    }
+
+    static INDArray zeros(DataType t, long... shape) {
+        return Nd4j.create(t, shape);
+    }
+
+    static INDArray uninitialized(DataType t, long... shape) {
+        return Nd4j.createUninitialized(t, shape);
+    }
+}

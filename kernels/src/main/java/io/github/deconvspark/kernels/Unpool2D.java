@@ -1,0 +1,80 @@
+package io.github.deconvspark.kernels;
+
+import io.github.deconvspark.kernels.internal.PoolCompute;
+import io.github.deconvspark.kernels.shape.ConvGeometry;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Unpooling, as the tutorial defines it.
+ * <ul>
+ * <li>{@link #maxUnpool}: zeros everywhere except each pooled value written at its argmax.
+ *     Where windows overlap (ksize &gt; stride) one cell can be the argmax of several windows:
+ *     the values are summed, as TF's scatter_nd does in the tutorial's un_max_pool. With that rule
+ *     max unpooling is exactly the gradient of max pooling, and it is deterministic (each image is
+ *     summed in pooled order by one thread).</li>
+ * <li>{@link #avgUnpool}: each pooled value copied into every real cell of its window (for
+ *     ksize == stride, nearest-neighbour upsampling); overlaps add up. Values are <em>not</em>
+ *     divided by the window area: that scaled version is {@link Pool2D#avgPoolGrad}, the
+ *     adjoint of average pooling.</li>
+ * </ul>
+ */
+public final class Unpool2D {
+    private Unpool2D() {}
+
+    /**
+     * @param pooled  NHWC pooled values
+     * @param argmax  int64 indices of the same shape, as {@link Pool2D#maxPoolWithArgmax} returns them
+     * @param outputShape the pre-pool NHWC shape; its batch entry may be -1 (pooled's batch)
+     */
+    public static INDArray maxUnpool(INDArray pooled, INDArray argmax, long[] outputShape, boolean includeBatchInIndex) {
+        String op = "max_unpool";
+        Tensors.requireRank4(op, "pooled", pooled, "NHWC");
+        Tensors.requireRank4(op, "argmax", argmax, "NHWC");
+        Tensors.floatType(op, "pooled", pooled, null, null);
+        if (argmax.dataType() != DataType.LONG && argmax.dataType() != DataType.INT) {
+            throw new IllegalArgumentException(op + ": argmax has type " + argmax.dataType() + "; legal types are LONG and INT");
+        }
+        if (!Arrays.equals(pooled.shape(), argmax.shape())) {
+            throw new IllegalArgumentException(op + ": argmax " + Tensors.shape(argmax) + " must have pooled's shape "
+                    + Tensors.shape(pooled));
+        }
+        long[] out = outputShape(op, outputShape, pooled);
+        INDArray result = Tensors.uninitialized(pooled.dataType(), out);
+        INDArray idx = argmax.dataType() == DataType.LONG ? Tensors.dense(argmax) : argmax.castTo(DataType.LONG);
+        PoolCompute.maxUnpool(Tensors.dense(pooled), idx, out, includeBatchInIndex, result);
+        return result;
+    }
+
+    /** Average unpooling of pooled values made by a pool of ksize/strides/padding over outputShape (format order). */
+    public static INDArray avgUnpool(INDArray pooled, long[] outputShape, int[] ksize, int[] strides, Padding padding,
+                                     DataFormat format) {
+        String op = "avg_unpool";
+        Tensors.requireRank4(op, "pooled", pooled, format.name());
+        Tensors.floatType(op, "pooled", pooled, null, null);
+        Tensors.requireShape(op, "output_shape", outputShape);
+        long[] out = Tensors.nhwc(outputShape, format);
+        if (out[0] == -1) out[0] = pooled.size(0);
+        ConvGeometry g = Pool2D.geometry(op, out, ksize, strides, padding, format);
+        Pool2D.requirePooledShape(op, "pooled", pooled, g, format, pooled.dataType());
+        INDArray result = Tensors.uninitialized(pooled.dataType(), out);
+        PoolCompute.spread(Tensors.toNhwc(pooled, format), g, result, false);
+        return Tensors.fromNhwc(result, format);
+    }
+
+    private static long[] outputShape(String op, long[] outputShape, INDArray pooled) {
+        Tensors.requireShape(op, "output_shape", outputShape);
+        long[] out = outputShape.clone();
+        if (out[0] == -1) out[0] = pooled.size(0);
+        if (out[0] != pooled.size(0) || out[3] != pooled.size(3) || out[1] < 1 || out[2] < 1) {
+            throw new IllegalArgumentException(op + ": output_shape " + Arrays.toString(outputShape) + " must be [N, H, W, C]"
+                    + " with pooled's batch and channels (pooled is " + Tensors.shape(pooled) + ") and H, W >= 1");
+        }
+        if (out[1] * out[2] * out[3] * out[0] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": output_shape " + Arrays.toString(outputShape) + " has more than "
+                    + Integer.MAX_VALUE + " elements: split the batch");
+        }
+        return out;
+    }
+}

@@ -1,0 +1,104 @@
+package io.github.deconvspark.kernels.shape;
+
+import io.github.deconvspark.kernels.Padding;
+
+/**
+ * TensorFlow's sliding-window arithmetic along one spatial dimension (from
+ * {@code kernel_shape_util.cc}): output size and the padding before/after.
+ * Pure arithmetic, no tensors; every failed rule says what was given and what is legal.
+ */
+public record Window(int in, int k, int stride, int dilation, int padBefore, int padAfter, int out) {
+
+    /** Effective kernel extent {@code (k-1)*d + 1}. */
+    public int extent() {
+        return effectiveKernel(k, dilation);
+    }
+
+    /** Input coordinate of output cell {@code o}'s first tap (may be negative: padding). */
+    public int start(int o) {
+        return o * stride - padBefore;
+    }
+
+    public static int effectiveKernel(int k, int dilation) {
+        return (k - 1) * dilation + 1;
+    }
+
+    /**
+     * The window of a forward op (conv2d, pools) over an input of size {@code in}.
+     *
+     * @param op  the op's name, for messages ("conv2d", "max_pool", ...)
+     * @param dim "height" or "width", for messages
+     * @param before whether explicit padding uses top/left (true) for this dimension
+     */
+    public static Window forward(String op, String dim, int in, int k, int stride, int dilation, Padding padding) {
+        if (in < 1) {
+            throw new IllegalArgumentException(op + ": input " + dim + " is " + in + "; it must be >= 1");
+        }
+        int ke = effectiveKernel(k, dilation);
+        switch (padding.kind()) {
+            case VALID -> {
+                if (in < ke) {
+                    throw new IllegalArgumentException(op + ": with VALID padding the input " + dim + " (" + in
+                            + ") must be >= the effective kernel " + dim + " (k-1)*dilation+1 = " + ke
+                            + " (k=" + k + ", dilation=" + dilation + "); use SAME padding or a smaller kernel");
+                }
+                return new Window(in, k, stride, dilation, 0, 0, (in - ke) / stride + 1);
+            }
+            case SAME -> {
+                int out = ceilDiv(in, stride);
+                int total = Math.max(0, (out - 1) * stride + ke - in);
+                return new Window(in, k, stride, dilation, total / 2, total - total / 2, out);
+            }
+            default -> {
+                boolean h = dim.equals("height");
+                int pb = h ? padding.top() : padding.left();
+                int pa = h ? padding.bottom() : padding.right();
+                int padded = in + pb + pa;
+                if (padded < ke) {
+                    throw new IllegalArgumentException(op + ": with explicit padding the padded input " + dim
+                            + " (" + in + " + " + pb + " + " + pa + " = " + padded
+                            + ") must be >= the effective kernel " + dim + " (k-1)*dilation+1 = " + ke);
+                }
+                return new Window(in, k, stride, dilation, pb, pa, (padded - ke) / stride + 1);
+            }
+        }
+    }
+
+    /**
+     * The legal output sizes {@code [lo, hi]} of conv2d_transpose along one dimension: exactly
+     * the sizes {@code o} for which the forward op maps {@code o} to {@code valueSize}.
+     * Returns null when no size is legal.
+     */
+    public static int[] transposeRange(int valueSize, int k, int stride, int dilation, Padding padding, String dim) {
+        int ke = effectiveKernel(k, dilation);
+        int lo;
+        int hi;
+        switch (padding.kind()) {
+            case SAME -> { lo = (valueSize - 1) * stride + 1; hi = valueSize * stride; }
+            case VALID -> { lo = (valueSize - 1) * stride + ke; hi = lo + stride - 1; }
+            default -> {
+                boolean h = dim.equals("height");
+                int pads = h ? padding.top() + padding.bottom() : padding.left() + padding.right();
+                lo = (valueSize - 1) * stride + ke - pads;
+                hi = lo + stride - 1;
+            }
+        }
+        lo = Math.max(lo, 1);
+        // Trim to the sizes the forward rule really maps to valueSize (guards the corner cases of huge pads).
+        while (lo <= hi && !mapsTo(lo, valueSize, k, stride, dilation, padding, dim)) lo++;
+        while (hi >= lo && !mapsTo(hi, valueSize, k, stride, dilation, padding, dim)) hi--;
+        return valueSize >= 1 && lo <= hi ? new int[] {lo, hi} : null;
+    }
+
+    private static boolean mapsTo(int in, int valueSize, int k, int stride, int dilation, Padding padding, String dim) {
+        try {
+            return forward("", dim, in, k, stride, dilation, padding).out == valueSize;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}
