@@ -26,11 +26,17 @@ class NaiveReferenceTest {
     }
 
     static Config config(int id, boolean pool) {
+        return config(id, pool, false);
+    }
+
+    /** wide: 16-20 channels at stride 1, the shapes that take the per-tap GEMM path. */
+    static Config config(int id, boolean pool, boolean wide) {
         Random r = new Random(1000 + id);
         while (true) {
-            int n = 1 + r.nextInt(3), h = 1 + r.nextInt(9), w = 1 + r.nextInt(9), c = 1 + r.nextInt(5);
-            int kh = 1 + r.nextInt(4), kw = 1 + r.nextInt(4), o = pool ? c : 1 + r.nextInt(5);
-            int sh = 1 + r.nextInt(3), sw = 1 + r.nextInt(3);
+            int n = 1 + r.nextInt(3), h = 1 + r.nextInt(9), w = 1 + r.nextInt(9);
+            int c = wide ? 16 + r.nextInt(5) : 1 + r.nextInt(5);
+            int kh = 1 + r.nextInt(4), kw = 1 + r.nextInt(4), o = pool ? c : wide ? 16 + r.nextInt(5) : 1 + r.nextInt(5);
+            int sh = wide ? 1 : 1 + r.nextInt(3), sw = wide ? 1 : 1 + r.nextInt(3);
             int dh = pool ? 1 : 1 + r.nextInt(2), dw = pool ? 1 : 1 + r.nextInt(2);
             String mode = new String[] {"SAME", "VALID", "EXPLICIT"}[r.nextInt(3)];
             int[] ph = {r.nextInt(pool ? kh : 3), r.nextInt(pool ? kh : 3)};
@@ -87,9 +93,18 @@ class NaiveReferenceTest {
 
     @TestFactory
     Stream<DynamicTest> convolutions() {
+        return convolutions(0, CASES, false);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> wideChannelConvolutions() {
+        return convolutions(5000, 40, true);
+    }
+
+    private Stream<DynamicTest> convolutions(int first, int count, boolean wide) {
         List<DynamicTest> tests = new ArrayList<>();
-        for (int id = 0; id < CASES; id++) {
-            Config cfg = config(id, false);
+        for (int id = first; id < first + count; id++) {
+            Config cfg = config(id, false, wide);
             tests.add(DynamicTest.dynamicTest("conv " + cfg, () -> described(cfg, () -> {
                 Naive.Geo g = cfg.g();
                 Random r = new Random(cfg.id());

@@ -6,8 +6,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * conv2d and its two gradients as im2col + one BLAS GEMM per chunk of output rows (NHWC, dense
- * C-ordered arrays). Chunks keep the column matrix near cache size; GEMM itself is multi-threaded.
+ * conv2d and its two gradients (NHWC, dense C-ordered arrays): stride-1 convolutions with enough
+ * channels go to {@link TapGemm}; the rest are im2col + one BLAS GEMM per chunk of output rows. Chunks keep the column matrix near cache size; GEMM itself is multi-threaded.
  *
  * <pre>
  *   forward:        out[rows, oc]   = cols[rows, patch] x W[patch, oc]
@@ -30,6 +30,10 @@ public final class ConvCompute {
             Nd4j.gemm(x.reshape('c', rows, g.c()), wMat, outMat, false, false, 1.0, 0.0);
             return;
         }
+        if (TapGemm.applies(g)) {
+            TapGemm.forward(x, wMat, out, g);
+            return;
+        }
         Buf xb = Buf.of(x);
         int chunk = chunkRows(rows, patch);
         INDArray cols = Nd4j.createUninitialized(x.dataType(), chunk, patch);
@@ -49,6 +53,10 @@ public final class ConvCompute {
         INDArray dyMat = dy.reshape('c', rows, g.oc());
         if (g.pointwise()) {
             Nd4j.gemm(dyMat, wMat, dx.reshape('c', rows, g.c()), false, true, 1.0, 0.0);
+            return;
+        }
+        if (TapGemm.applies(g)) {
+            TapGemm.backpropInput(dy, wMat, dx, g);
             return;
         }
         Buf dxb = Buf.of(dx);
@@ -88,6 +96,10 @@ public final class ConvCompute {
         INDArray dyMat = dy.reshape('c', rows, g.oc());
         if (g.pointwise()) {
             Nd4j.gemm(x.reshape('c', rows, g.c()), dyMat, dwMat, true, false, 1.0, 0.0);
+            return;
+        }
+        if (TapGemm.applies(g)) {
+            TapGemm.backpropFilter(x, dy, dwMat, g);
             return;
         }
         Buf xb = Buf.of(x);

@@ -1,0 +1,200 @@
+package io.github.deconvspark.bench;
+
+import io.github.deconvspark.kernels.Conv2D;
+import io.github.deconvspark.kernels.DataFormat;
+import io.github.deconvspark.kernels.MaxPoolWithArgmax;
+import io.github.deconvspark.kernels.Padding;
+import io.github.deconvspark.kernels.Pool2D;
+import io.github.deconvspark.kernels.Unpool2D;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Times our kernels on the shapes of {@code conf/bench/kernels.txt} and, with
+ * {@code --tf-classpath}, TensorFlow Java on the same shapes in its own JVM, in one run; prints
+ * per case the median times, GFLOP/s and ours/TF, then the geometric mean and the worst ratio.
+ *
+ * <pre>KernelBench --shapes conf/bench/kernels.txt [--warmup 3] [--iters 10] [--only SUBSTRING]
+ *            [--tf-classpath CP] [--markdown FILE]</pre>
+ */
+public final class KernelBench {
+    private static final int[] ONE = {1};
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = options(args);
+        Path shapes = Path.of(opts.getOrDefault("--shapes", "conf/bench/kernels.txt"));
+        int warmup = Integer.parseInt(opts.getOrDefault("--warmup", "3"));
+        int iters = Integer.parseInt(opts.getOrDefault("--iters", "10"));
+        String only = opts.getOrDefault("--only", "");
+        List<BenchCase> cases = new ArrayList<>();
+        for (BenchCase c : BenchCase.read(shapes)) if (c.name().contains(only)) cases.add(c);
+
+        Map<String, Double> tf = new LinkedHashMap<>();
+        if (opts.containsKey("--tf-classpath")) {
+            tf = runTensorFlow(opts.get("--tf-classpath"), shapes, warmup, iters, only);
+        }
+        List<String[]> rows = new ArrayList<>();
+        double logSum = 0;
+        int ratios = 0;
+        double worst = 0;
+        String worstName = "";
+        for (BenchCase c : cases) {
+            double ours = time(c, warmup, iters);
+            double flops = flops(c);
+            Double theirs = tf.get(c.name());
+            String ratio = "";
+            if (theirs != null) {
+                double r = ours / theirs;
+                logSum += Math.log(r);
+                ratios++;
+                if (r > worst) { worst = r; worstName = c.name(); }
+                ratio = fmt("%.2f", r);
+            }
+            String[] row = {c.name(), fmt("%.2f", ours), theirs == null ? "" : fmt("%.2f", theirs), ratio,
+                    flops > 0 ? fmt("%.1f", flops / ours / 1e6) : "-",
+                    flops > 0 && theirs != null ? fmt("%.1f", flops / theirs / 1e6) : "-"};
+            rows.add(row);
+            System.out.println(String.join("\t", row));
+        }
+        StringBuilder md = new StringBuilder();
+        md.append("| case | ours ms | TF ms | ours/TF | ours GFLOP/s | TF GFLOP/s |\n|---|---:|---:|---:|---:|---:|\n");
+        for (String[] r : rows) md.append("| ").append(String.join(" | ", r)).append(" |\n");
+        if (ratios > 0) {
+            md.append(fmt("\nGeometric mean of ours/TF over %d cases: **%.2f**; worst: %s at **%.2f**.%n",
+                    ratios, Math.exp(logSum / ratios), worstName, worst));
+        }
+        System.out.println();
+        System.out.print(md);
+        if (opts.containsKey("--markdown")) Files.writeString(Path.of(opts.get("--markdown")), md);
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("usage: KernelBench [--shapes FILE] [--warmup N] [--iters N] [--only TEXT]"
+                        + " [--tf-classpath CP] [--markdown FILE]; got " + Arrays.toString(args));
+            }
+            o.put(args[i], args[++i]);
+        }
+        return o;
+    }
+
+    private static String fmt(String f, Object... v) {
+        return String.format(Locale.ROOT, f, v);
+    }
+
+    /** Runs the oracle's TfBench in its own JVM (TF and ND4J cannot share one) and reads its medians. */
+    private static Map<String, Double> runTensorFlow(String classpath, Path shapes, int warmup, int iters, String only)
+            throws IOException, InterruptedException {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", classpath, "io.github.deconvspark.oracle.TfBench", "--shapes", shapes.toString(),
+                "--warmup", Integer.toString(warmup), "--iters", Integer.toString(iters));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
+        Process p = pb.start();
+        Map<String, Double> medians = new LinkedHashMap<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                String[] f = line.split("\t");
+                if (f.length >= 2 && f[0].contains(only)) {
+                    try {
+                        medians.put(f[0], Double.parseDouble(f[1]));
+                        System.err.println("TF " + f[0] + " " + f[1] + " ms");
+                    } catch (NumberFormatException e) {
+                        System.err.println("TF: " + line);
+                    }
+                }
+            }
+        }
+        if (p.waitFor() != 0) throw new IllegalStateException("TfBench exited with " + p.exitValue());
+        return medians;
+    }
+
+    static double flops(BenchCase c) {
+        return switch (c.op()) {
+            case "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter" -> {
+                int[] o = outHw(c);
+                yield 2.0 * c.i("n") * o[0] * o[1] * c.i("oc") * c.i("k") * c.i("k") * c.i("c");
+            }
+            case "conv2d_transpose" -> 2.0 * c.i("n") * c.i("h") * c.i("w") * c.i("c") * c.i("k") * c.i("k") * c.i("oc");
+            default -> 0;
+        };
+    }
+
+    private static int[] outHw(BenchCase c) {
+        int s = c.i("s");
+        int ke = c.i("k");
+        boolean same = c.s("pad").equalsIgnoreCase("SAME");
+        return new int[] {same ? (c.i("h") + s - 1) / s : (c.i("h") - ke) / s + 1,
+                same ? (c.i("w") + s - 1) / s : (c.i("w") - ke) / s + 1};
+    }
+
+    /** Median milliseconds of one call, inputs made once, each output freed after its call. */
+    static double time(BenchCase c, int warmup, int iters) {
+        Nd4j.getRandom().setSeed(42);
+        int n = c.i("n"), h = c.i("h"), w = c.i("w"), ch = c.i("c"), k = c.i("k", 1), s = c.i("s", 1);
+        Padding pad = Padding.parse(c.fields().getOrDefault("pad", "VALID"));
+        int[] ks = {k};
+        int[] st = {s};
+        DataFormat f = DataFormat.NHWC;
+        INDArray x = Nd4j.rand(DataType.FLOAT, n, h, w, ch).subi(0.5);
+        Supplier<INDArray> call;
+        switch (c.op()) {
+            case "conv2d" -> {
+                INDArray filter = Nd4j.rand(DataType.FLOAT, k, k, ch, c.i("oc")).subi(0.5);
+                call = () -> Conv2D.conv2d(x, filter, st, pad, f, ONE);
+            }
+            case "conv2d_backprop_input", "conv2d_backprop_filter" -> {
+                int[] o = outHw(c);
+                INDArray filter = Nd4j.rand(DataType.FLOAT, k, k, ch, c.i("oc")).subi(0.5);
+                INDArray dy = Nd4j.rand(DataType.FLOAT, n, o[0], o[1], c.i("oc")).subi(0.5);
+                long[] xs = x.shape();
+                call = c.op().equals("conv2d_backprop_input")
+                        ? () -> Conv2D.conv2dBackpropInput(xs, filter, dy, st, pad, f, ONE)
+                        : () -> Conv2D.conv2dBackpropFilter(x, filter.shape(), dy, st, pad, f, ONE);
+            }
+            case "conv2d_transpose" -> {
+                INDArray filter = Nd4j.rand(DataType.FLOAT, k, k, c.i("oc"), ch).subi(0.5);
+                long[] out = {n, c.i("oh"), c.i("ow"), c.i("oc")};
+                call = () -> Conv2D.conv2dTranspose(x, filter, out, st, pad, f, ONE);
+            }
+            case "max_pool" -> call = () -> Pool2D.maxPool(x, ks, st, pad, f);
+            case "avg_pool" -> call = () -> Pool2D.avgPool(x, ks, st, pad, f);
+            case "max_pool_with_argmax" -> call = () -> {
+                MaxPoolWithArgmax r = Pool2D.maxPoolWithArgmax(x, ks, st, pad, false);
+                r.argmax().close();
+                return r.output();
+            };
+            case "max_unpool" -> {
+                MaxPoolWithArgmax r = Pool2D.maxPoolWithArgmax(x, ks, st, pad, false);
+                call = () -> Unpool2D.maxUnpool(r.output(), r.argmax(), x.shape(), false);
+            }
+            default -> throw new IllegalArgumentException("bench case " + c.name() + ": unknown op " + c.op());
+        }
+        double[] ms = new double[iters];
+        for (int i = 0; i < warmup + iters; i++) {
+            long t0 = System.nanoTime();
+            INDArray out = call.get();
+            long t1 = System.nanoTime();
+            out.close();
+            if (i >= warmup) ms[i - warmup] = (t1 - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        return iters % 2 == 1 ? ms[iters / 2] : (ms[iters / 2 - 1] + ms[iters / 2]) / 2;
+    }
+}
