@@ -71,29 +71,40 @@ public final class PoolCompute {
         });
     }
 
-    /** Finds per channel the first maximum of window (oy, ox) of image n: value and in-image index. */
+    /**
+     * Finds per channel the first maximum of window (oy, ox) of image n: value and in-image index.
+     * The first real cell seeds the scan; a strict, branch-free {@code >} keeps the first maximum.
+     */
     private static void scanMax(Buf x, ConvGeometry g, int n, int oy, int ox, double[] best, int[] at) {
         Window wh = g.h();
         Window ww = g.w();
         int c = g.c();
-        Arrays.fill(best, Double.NEGATIVE_INFINITY);
-        Arrays.fill(at, -1);
         int iy0 = wh.start(oy);
         int ix0 = ww.start(ox);
+        int yLo = Math.max(0, ceilDiv(-iy0, wh.dilation()));
+        int yHi = Math.min(wh.k(), ceilDiv(wh.in() - iy0, wh.dilation()));
+        int xLo = Math.max(0, ceilDiv(-ix0, ww.dilation()));
+        int xHi = Math.min(ww.k(), ceilDiv(ww.in() - ix0, ww.dilation()));
         int imageBase = n * wh.in() * ww.in() * c;
-        for (int ky = 0; ky < wh.k(); ky++) {
+        boolean seeded = false;
+        for (int ky = yLo; ky < yHi; ky++) {
             int iy = iy0 + ky * wh.dilation();
-            if (iy < 0 || iy >= wh.in()) continue;
-            for (int kx = 0; kx < ww.k(); kx++) {
-                int ix = ix0 + kx * ww.dilation();
-                if (ix < 0 || ix >= ww.in()) continue;
-                int cell = (iy * ww.in() + ix) * c;
-                for (int ch = 0; ch < c; ch++) {
-                    double v = x.get(imageBase + cell + ch);
-                    if (v > best[ch] || at[ch] < 0) {
-                        best[ch] = v;
+            for (int kx = xLo; kx < xHi; kx++) {
+                int cell = (iy * ww.in() + ix0 + kx * ww.dilation()) * c;
+                int base = imageBase + cell;
+                if (!seeded) {
+                    for (int ch = 0; ch < c; ch++) {
+                        best[ch] = x.get(base + ch);
                         at[ch] = cell + ch;
                     }
+                    seeded = true;
+                    continue;
+                }
+                for (int ch = 0; ch < c; ch++) {
+                    double v = x.get(base + ch);
+                    boolean greater = v > best[ch];
+                    best[ch] = greater ? v : best[ch];
+                    at[ch] = greater ? cell + ch : at[ch];
                 }
             }
         }
