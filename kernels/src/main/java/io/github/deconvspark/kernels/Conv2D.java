@@ -1,6 +1,7 @@
 package io.github.deconvspark.kernels;
 
 import io.github.deconvspark.kernels.internal.ConvCompute;
+import io.github.deconvspark.kernels.internal.Nd4jOps;
 import io.github.deconvspark.kernels.shape.ConvGeometry;
 import io.github.deconvspark.kernels.shape.Spatial;
 import io.github.deconvspark.kernels.shape.Window;
@@ -24,6 +25,12 @@ public final class Conv2D {
         Tensors.requireRank4(op, "filter", filter, "[kh, kw, in, out]");
         DataType t = Tensors.floatType(op, "input", input, "filter", filter);
         ConvGeometry g = geometry(op, Tensors.nhwc(input.shape(), format), filter.shape(), strides, padding, format, dilations);
+        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME);
+        if (pads != null) {
+            INDArray out = Tensors.uninitialized(t, inFormat(new long[] {g.n(), g.h().out(), g.w().out(), g.oc()}, format));
+            Nd4jOps.conv2d(Tensors.dense(input), Tensors.dense(filter), out, g.h(), g.w(), pads, format == DataFormat.NHWC);
+            return out;
+        }
         INDArray x = Tensors.toNhwc(input, format);
         INDArray out = Tensors.uninitialized(t, g.n(), g.h().out(), g.w().out(), g.oc());
         ConvCompute.forward(x, Tensors.dense(filter), out, g);
@@ -108,6 +115,14 @@ public final class Conv2D {
         }
         long[] fwdFilter = {f[0], f[1], f[2], f[3]};
         ConvGeometry g = geometry(op, out, fwdFilter, strides, padding, format, dilations);
+        boolean same = padding.kind() == Padding.Kind.SAME;
+        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), same);
+        if (pads != null && out[1] == Nd4jOps.deconvSize((int) v[1], g.h(), same)
+                && out[2] == Nd4jOps.deconvSize((int) v[2], g.w(), same)) {
+            INDArray result = Tensors.uninitialized(t, inFormat(out, format));
+            Nd4jOps.deconv2d(Tensors.dense(value), Tensors.dense(filter), result, g.h(), g.w(), pads, format == DataFormat.NHWC);
+            return result;
+        }
         INDArray dx = Tensors.uninitialized(t, out);
         ConvCompute.backpropInput(Tensors.toNhwc(value, format), Tensors.dense(filter), dx, g);
         return Tensors.fromNhwc(dx, format);

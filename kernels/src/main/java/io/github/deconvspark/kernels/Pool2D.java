@@ -1,5 +1,6 @@
 package io.github.deconvspark.kernels;
 
+import io.github.deconvspark.kernels.internal.Nd4jOps;
 import io.github.deconvspark.kernels.internal.PoolCompute;
 import io.github.deconvspark.kernels.shape.ConvGeometry;
 import io.github.deconvspark.kernels.shape.Spatial;
@@ -19,6 +20,12 @@ public final class Pool2D {
     public static INDArray maxPool(INDArray input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
         String op = "max_pool";
         ConvGeometry g = geometry(op, input, ksize, strides, padding, format);
+        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME);
+        if (pads != null) {
+            INDArray out = Tensors.uninitialized(input.dataType(), pooledShape(g, format));
+            Nd4jOps.maxPool(Tensors.dense(input), out, g.h(), g.w(), pads, format == DataFormat.NHWC);
+            return out;
+        }
         INDArray out = Tensors.uninitialized(input.dataType(), g.n(), g.h().out(), g.w().out(), g.c());
         PoolCompute.max(Tensors.toNhwc(input, format), g, out, null, false);
         return Tensors.fromNhwc(out, format);
@@ -41,6 +48,12 @@ public final class Pool2D {
     public static INDArray avgPool(INDArray input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
         String op = "avg_pool";
         ConvGeometry g = geometry(op, input, ksize, strides, padding, format);
+        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME);
+        if (pads != null) {
+            INDArray out = Tensors.uninitialized(input.dataType(), pooledShape(g, format));
+            Nd4jOps.avgPool(Tensors.dense(input), out, g.h(), g.w(), pads, format == DataFormat.NHWC);
+            return out;
+        }
         INDArray out = Tensors.uninitialized(input.dataType(), g.n(), g.h().out(), g.w().out(), g.c());
         PoolCompute.avg(Tensors.toNhwc(input, format), g, out);
         return Tensors.fromNhwc(out, format);
@@ -73,6 +86,11 @@ public final class Pool2D {
         INDArray argmax = Tensors.uninitialized(DataType.LONG, g.n(), g.h().out(), g.w().out(), g.c());
         PoolCompute.max(Tensors.dense(input), g, out, argmax, includeBatchInIndex);
         return new MaxPoolWithArgmax(out, argmax);
+    }
+
+    private static long[] pooledShape(ConvGeometry g, DataFormat format) {
+        return format == DataFormat.NHWC ? new long[] {g.n(), g.h().out(), g.w().out(), g.c()}
+                : new long[] {g.n(), g.c(), g.h().out(), g.w().out()};
     }
 
     static ConvGeometry geometry(String op, INDArray input, int[] ksize, int[] strides, Padding padding, DataFormat format) {

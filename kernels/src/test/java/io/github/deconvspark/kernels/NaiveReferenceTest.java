@@ -39,8 +39,8 @@ class NaiveReferenceTest {
             int sh = wide ? 1 : 1 + r.nextInt(3), sw = wide ? 1 : 1 + r.nextInt(3);
             int dh = pool ? 1 : 1 + r.nextInt(2), dw = pool ? 1 : 1 + r.nextInt(2);
             String mode = new String[] {"SAME", "VALID", "EXPLICIT"}[r.nextInt(3)];
-            int[] ph = {r.nextInt(pool ? kh : 3), r.nextInt(pool ? kh : 3)};
-            int[] pw = {r.nextInt(pool ? kw : 3), r.nextInt(pool ? kw : 3)};
+            int[] ph = {r.nextInt(pool ? kh : 5), r.nextInt(pool ? kh : 5)};
+            int[] pw = {r.nextInt(pool ? kw : 5), r.nextInt(pool ? kw : 5)};
             int keh = (kh - 1) * dh + 1, kew = (kw - 1) * dw + 1;
             if (mode.equals("VALID") && (h < keh || w < kew)) continue;
             if (mode.equals("EXPLICIT") && (h + ph[0] + ph[1] < keh || w + pw[0] + pw[1] < kew)) continue;

@@ -34,7 +34,7 @@ final class Im2col {
                 }
                 int src = (n * wh.in() + iy) * ww.in() * c;
                 if (ww.dilation() == 1) {
-                    int lo = Math.max(0, -ix0);
+                    int lo = Math.min(kw, Math.max(0, -ix0));
                     int hi = Math.max(lo, Math.min(kw, ww.in() - ix0));
                     if (lo > 0) cols.zero(dst, lo * c);
                     if (hi > lo) cols.copy(dst + lo * c, x, src + (ix0 + lo) * c, (hi - lo) * c);
