@@ -25,7 +25,9 @@ public final class Conv2D {
         Tensors.requireRank4(op, "filter", filter, "[kh, kw, in, out]");
         DataType t = Tensors.floatType(op, "input", input, "filter", filter);
         ConvGeometry g = geometry(op, Tensors.nhwc(input.shape(), format), filter.shape(), strides, padding, format, dilations);
-        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME);
+        // libnd4j/oneDNN matches TF's speed from 16 input channels on; below (an RGB first layer) it is
+        // several times slower than one im2col + GEMM (docs/BENCHMARKS.md).
+        int[] pads = g.c() >= 16 ? Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME) : null;
         if (pads != null) {
             INDArray out = Tensors.uninitialized(t, inFormat(new long[] {g.n(), g.h().out(), g.w().out(), g.oc()}, format));
             Nd4jOps.conv2d(Tensors.dense(input), Tensors.dense(filter), out, g.h(), g.w(), pads, format == DataFormat.NHWC);
@@ -115,14 +117,12 @@ public final class Conv2D {
         }
         long[] fwdFilter = {f[0], f[1], f[2], f[3]};
         ConvGeometry g = geometry(op, out, fwdFilter, strides, padding, format, dilations);
-        boolean same = padding.kind() == Padding.Kind.SAME;
-        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), same);
-        if (pads != null && out[1] == Nd4jOps.deconvSize((int) v[1], g.h(), same)
-                && out[2] == Nd4jOps.deconvSize((int) v[2], g.w(), same)) {
-            INDArray result = Tensors.uninitialized(t, inFormat(out, format));
-            Nd4jOps.deconv2d(Tensors.dense(value), Tensors.dense(filter), result, g.h(), g.w(), pads, format == DataFormat.NHWC);
+        INDArray result = Tensors.uninitialized(t, inFormat(out, format));
+        if (Nd4jOps.backpropInputAsConv(Tensors.dense(value), Tensors.dense(filter), result, g.h(), g.w(), g.oc(), g.c(),
+                format == DataFormat.NHWC)) {
             return result;
         }
+        result.close();
         INDArray dx = Tensors.uninitialized(t, out);
         ConvCompute.backpropInput(Tensors.toNhwc(value, format), Tensors.dense(filter), dx, g);
         return Tensors.fromNhwc(dx, format);

@@ -14,7 +14,7 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
 
     /** Whether a is laid out exactly as a fresh C-ordered array (no offset, no permuted strides). */
     public static boolean isDense(INDArray a) {
-        if (a.offset() != 0 || a.data().length() != a.length()) return false;
+        if (a.offset() != 0 || a.data().length() < a.length()) return false;
         long expected = 1;
         for (int i = a.rank() - 1; i >= 0; i--) {
             if (a.size(i) != 1 && a.stride(i) != expected) return false;
@@ -44,11 +44,26 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
 
     public abstract void zero(int dst, int len);
 
+    /** A new heap array (float[] or double[]) of this buffer's element type. */
+    public abstract Object newHeap(int len);
+
+    /** Copies [from, from+len) of this buffer into the heap array at dst. */
+    public abstract void toHeap(int from, Object heap, int dst, int len);
+
+    /** Copies [from, from+len) of the heap array into this buffer at dst. */
+    public abstract void fromHeap(int dst, Object heap, int from, int len);
+
     static final class F32 extends Buf {
         private static final float[] ZEROS = new float[4096];
         final FloatBuffer b;
 
         F32(FloatBuffer b) { this.b = b; }
+
+        @Override public Object newHeap(int len) { return new float[len]; }
+
+        @Override public void toHeap(int from, Object heap, int dst, int len) { b.get(from, (float[]) heap, dst, len); }
+
+        @Override public void fromHeap(int dst, Object heap, int from, int len) { b.put(dst, (float[]) heap, from, len); }
 
         @Override public double get(int i) { return b.get(i); }
 
@@ -84,6 +99,12 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
         final DoubleBuffer b;
 
         F64(DoubleBuffer b) { this.b = b; }
+
+        @Override public Object newHeap(int len) { return new double[len]; }
+
+        @Override public void toHeap(int from, Object heap, int dst, int len) { b.get(from, (double[]) heap, dst, len); }
+
+        @Override public void fromHeap(int dst, Object heap, int from, int len) { b.put(dst, (double[]) heap, from, len); }
 
         @Override public double get(int i) { return b.get(i); }
 

@@ -6,8 +6,9 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The ND4J (libnd4j + oneDNN) ops we delegate to where they are both right and fast: conv2d,
- * deconv2d at its one natural output size, max and average pooling. Their padding is symmetric
+ * The ND4J (libnd4j + oneDNN) ops we delegate to where they are both right and fast: conv2d and
+ * max and average pooling. (deconv2d is right only at one output size and 5-15x slower than TF
+ * here, so transposed convolutions stay on our own code.) Their padding is symmetric
  * or SAME (libnd4j computes SAME exactly as TF does, the odd cell after), so callers check
  * {@link #padsFit} first. Every delegation is covered by the TensorFlow differential tests.
  */
@@ -33,15 +34,55 @@ public final class Nd4jOps {
                 h.dilation(), w.dilation(), pads[2], nhwc ? 1 : 0, 0);
     }
 
-    /** deconv2d (TF conv2d_transpose at its natural output size); filter [kh, kw, out, in]. */
-    public static void deconv2d(INDArray value, INDArray filter, INDArray out, Window h, Window w, int[] pads, boolean nhwc) {
-        exec("deconv2d", new INDArray[] {value, filter}, out, h.k(), w.k(), h.stride(), w.stride(), pads[0], pads[1],
-                h.dilation(), w.dilation(), pads[2], nhwc ? 1 : 0, 0);
+    /**
+     * The stride-1 input gradient (conv2d_transpose) as a conv2d of dy with the filter flipped in
+     * space and with in/out swapped, padded by reach - pad on each side. libnd4j's conv2d runs at
+     * TF's speed, its transposed ops do not. Returns false, doing nothing, where that does not apply
+     * (strides or dilations, fewer than 16 channels in dy, asymmetric padding).
+     */
+    public static boolean backpropInputAsConv(INDArray dy, INDArray filter, INDArray dx, Window h, Window w, int dyChannels,
+                                              int dxChannels, boolean nhwc) {
+        if (h.stride() != 1 || w.stride() != 1 || h.dilation() != 1 || w.dilation() != 1 || dyChannels < 16 || dxChannels < 16
+                || h.padBefore() != h.padAfter() || w.padBefore() != w.padAfter()
+                || h.padBefore() > h.k() - 1 || w.padBefore() > w.k() - 1) {
+            return false;
+        }
+        INDArray flipped = flip(filter);
+        int[] pads = {h.k() - 1 - h.padBefore(), w.k() - 1 - w.padBefore(), 0};
+        conv2d(dy, flipped, dx, h, w, pads, nhwc);
+        return true;
     }
 
-    /** The output size deconv2d produces along one dimension for a value of size {@code in}. */
-    public static int deconvSize(int in, Window fwd, boolean same) {
-        return same ? in * fwd.stride() : (in - 1) * fwd.stride() + fwd.extent() - 2 * fwd.padBefore();
+    /** [kh, kw, c, oc] to [kh, kw, oc, c], reversed in kh and kw (libnd4j's reverse op is ~100x slower). */
+    static INDArray flip(INDArray filter) {
+        int kh = (int) filter.size(0), kw = (int) filter.size(1), c = (int) filter.size(2), oc = (int) filter.size(3);
+        Buf src = Buf.of(filter);
+        INDArray out = Nd4j.createUninitialized(filter.dataType(), kh, kw, oc, c);
+        Buf dst = Buf.of(out);
+        int tap = c * oc;
+        Parallel.ranges(kh * kw, 1, (a, b) -> {
+            Object in = src.newHeap(tap);
+            Object flipped = src.newHeap(tap);
+            for (int t = a; t < b; t++) {
+                int from = (kh * kw - 1 - t) * tap;
+                src.toHeap(from, in, 0, tap);
+                transpose(in, c, oc, flipped);
+                dst.fromHeap(t * tap, flipped, 0, tap);
+            }
+        });
+        return out;
+    }
+
+    /** out[j][i] = in[i][j] for an rows x cols heap matrix. */
+    private static void transpose(Object in, int rows, int cols, Object out) {
+        if (in instanceof float[] f) {
+            float[] o = (float[]) out;
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) o[j * rows + i] = f[i * cols + j];
+        } else {
+            double[] f = (double[]) in;
+            double[] o = (double[]) out;
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) o[j * rows + i] = f[i * cols + j];
+        }
     }
 
     public static void maxPool(INDArray x, INDArray out, Window h, Window w, int[] pads, boolean nhwc) {

@@ -33,9 +33,9 @@ final class TapGemm {
         Window w = g.w();
         int hp = h.in() + h.padBefore() + h.padAfter();
         int wp = w.in() + w.padBefore() + w.padAfter();
-        INDArray padded = pad(x, g.n(), h.in(), w.in(), g.c(), hp, wp, h.padBefore(), w.padBefore(), slack(w));
+        INDArray padded = pad(0, x, g.n(), h.in(), w.in(), g.c(), hp, wp, h.padBefore(), w.padBefore(), slack(w));
         int m = h.out() * wp;
-        INDArray wide = Nd4j.createUninitialized(x.dataType(), m, g.oc());
+        INDArray wide = Scratch.matrix(1, x.dataType(), m, g.oc());
         Buf wideBuf = Buf.of(wide);
         Buf outBuf = Buf.of(out);
         int taps = h.k() * w.k();
@@ -48,8 +48,7 @@ final class TapGemm {
             }
             narrow(wideBuf, wp, outBuf, n, h.out(), w.out(), g.oc());
         }
-        padded.close();
-        wide.close();
+
     }
 
     static void backpropInput(INDArray dy, INDArray wMat, INDArray dx, ConvGeometry g) {
@@ -59,9 +58,9 @@ final class TapGemm {
         int reachW = w.extent() - 1;
         int hq = h.in() + reachH;
         int wq = w.in() + reachW;
-        INDArray q = pad(dy, g.n(), h.out(), w.out(), g.oc(), hq, wq, reachH - h.padBefore(), reachW - w.padBefore(), slack(w));
+        INDArray q = pad(0, dy, g.n(), h.out(), w.out(), g.oc(), hq, wq, reachH - h.padBefore(), reachW - w.padBefore(), slack(w));
         int m = h.in() * wq;
-        INDArray wide = Nd4j.createUninitialized(dy.dataType(), m, g.c());
+        INDArray wide = Scratch.matrix(1, dy.dataType(), m, g.c());
         Buf wideBuf = Buf.of(wide);
         Buf dxBuf = Buf.of(dx);
         int taps = h.k() * w.k();
@@ -74,8 +73,7 @@ final class TapGemm {
             }
             narrow(wideBuf, wq, dxBuf, n, h.in(), w.in(), g.c());
         }
-        q.close();
-        wide.close();
+
     }
 
     static void backpropFilter(INDArray x, INDArray dy, INDArray dwMat, ConvGeometry g) {
@@ -83,9 +81,9 @@ final class TapGemm {
         Window w = g.w();
         int hp = h.in() + h.padBefore() + h.padAfter();
         int wp = w.in() + w.padBefore() + w.padAfter();
-        INDArray padded = pad(x, g.n(), h.in(), w.in(), g.c(), hp, wp, h.padBefore(), w.padBefore(), slack(w));
+        INDArray padded = pad(0, x, g.n(), h.in(), w.in(), g.c(), hp, wp, h.padBefore(), w.padBefore(), slack(w));
         // dy laid out on the padded width; its garbage columns are zero, so garbage rows of A add nothing.
-        INDArray dyWide = pad(dy, g.n(), h.out(), w.out(), g.oc(), h.out(), wp, 0, 0, 0);
+        INDArray dyWide = pad(1, dy, g.n(), h.out(), w.out(), g.oc(), h.out(), wp, 0, 0, 0);
         int m = h.out() * wp;
         int taps = h.k() * w.k();
         for (int n = 0; n < g.n(); n++) {
@@ -97,8 +95,7 @@ final class TapGemm {
                 Nd4j.gemm(rows(padded, start, m), d, rows(dwMat, t * g.c(), g.c()), true, false, 1.0, n == 0 ? 0.0 : 1.0);
             }
         }
-        padded.close();
-        dyWide.close();
+
     }
 
     /** Rows a tap may read past the last image's end (garbage columns only). */
@@ -110,8 +107,8 @@ final class TapGemm {
      * Copies NHWC images [n, h, w, c] into a zeroed [n*hp*wp + slack, c] matrix, each image at
      * (top, left) of its hp x wp frame. Rows outside the frame's picture are zero.
      */
-    private static INDArray pad(INDArray src, int n, int h, int w, int c, int hp, int wp, int top, int left, int slack) {
-        INDArray dst = Nd4j.createUninitialized(src.dataType(), (long) n * hp * wp + slack, c);
+    private static INDArray pad(int slot, INDArray src, int n, int h, int w, int c, int hp, int wp, int top, int left, int slack) {
+        INDArray dst = Scratch.matrix(slot, src.dataType(), (long) n * hp * wp + slack, c);
         Buf s = Buf.of(src);
         Buf d = Buf.of(dst);
         int frame = hp * wp * c;
