@@ -25,9 +25,8 @@ public final class Conv2D {
         Tensors.requireRank4(op, "filter", filter, "[kh, kw, in, out]");
         DataType t = Tensors.floatType(op, "input", input, "filter", filter);
         ConvGeometry g = geometry(op, Tensors.nhwc(input.shape(), format), filter.shape(), strides, padding, format, dilations);
-        // libnd4j/oneDNN matches TF's speed from 16 input channels on; below (an RGB first layer) it is
-        // several times slower than one im2col + GEMM (docs/BENCHMARKS.md).
-        int[] pads = g.c() >= 16 ? Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME) : null;
+        // libnd4j's conv2d (oneDNN) runs at TF's speed for every benchmark shape (docs/BENCHMARKS.md).
+        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME);
         if (pads != null) {
             INDArray out = Tensors.uninitialized(t, inFormat(new long[] {g.n(), g.h().out(), g.w().out(), g.oc()}, format));
             Nd4jOps.conv2d(Tensors.dense(input), Tensors.dense(filter), out, g.h(), g.w(), pads, format == DataFormat.NHWC);

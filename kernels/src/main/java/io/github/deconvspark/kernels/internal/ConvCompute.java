@@ -121,9 +121,10 @@ public final class ConvCompute {
     /** Rows of columns built per heap block before they are copied to native memory. */
     private static final int BLOCK_ROWS = 256;
 
+    /** The array's elements in a per-thread heap array (slot 0; valid until the next call on this thread). */
     private static Object heapCopy(INDArray a) {
         Buf b = Buf.of(a);
-        Object h = b.newHeap((int) a.length());
+        Object h = Scratch.heapArray(0, a.dataType(), (int) a.length());
         b.toHeap(0, h, 0, (int) a.length());
         return h;
     }

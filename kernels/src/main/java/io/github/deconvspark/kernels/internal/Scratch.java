@@ -34,7 +34,23 @@ final class Scratch {
         return Nd4j.create(buf.data(), new long[] {rows, cols});
     }
 
+    private static final ThreadLocal<Object[]> HEAP = ThreadLocal.withInitial(() -> new Object[SLOTS * 2]);
+
+    /** A heap float[] or double[] of at least len elements (contents undefined), reused per thread and slot. */
+    static Object heapArray(int slot, DataType type, int len) {
+        Object[] cache = HEAP.get();
+        int i = slot * 2 + (type == DataType.DOUBLE ? 1 : 0);
+        Object a = cache[i];
+        int have = a == null ? -1 : (type == DataType.DOUBLE ? ((double[]) a).length : ((float[]) a).length);
+        if (have < len) {
+            a = type == DataType.DOUBLE ? new double[len] : new float[len];
+            cache[i] = a;
+        }
+        return a;
+    }
+
     static void release() {
+        HEAP.remove();
         INDArray[] cache = CACHE.get();
         for (int i = 0; i < cache.length; i++) {
             if (cache[i] != null) cache[i].close();

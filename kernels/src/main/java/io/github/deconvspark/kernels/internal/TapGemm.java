@@ -81,21 +81,19 @@ final class TapGemm {
         Window w = g.w();
         int hp = h.in() + h.padBefore() + h.padAfter();
         int wp = w.in() + w.padBefore() + w.padAfter();
-        INDArray padded = pad(0, x, g.n(), h.in(), w.in(), g.c(), hp, wp, h.padBefore(), w.padBefore(), slack(w));
-        // dy laid out on the padded width; its garbage columns are zero, so garbage rows of A add nothing.
-        INDArray dyWide = pad(1, dy, g.n(), h.out(), w.out(), g.oc(), h.out(), wp, 0, 0, 0);
-        int m = h.out() * wp;
+        // All images at once ("tall" rows n*hp*wp + y*wp + x'): dy is laid out on the padded frame with
+        // zeros in its garbage rows and columns, so the garbage rows of each tap's block add nothing.
+        int tallSlack = (h.extent() - 1) * wp + slack(w);
+        INDArray padded = pad(0, x, g.n(), h.in(), w.in(), g.c(), hp, wp, h.padBefore(), w.padBefore(), tallSlack);
+        INDArray dyTall = pad(1, dy, g.n(), h.out(), w.out(), g.oc(), hp, wp, 0, 0, 0);
+        int m = g.n() * hp * wp;
         int taps = h.k() * w.k();
-        for (int n = 0; n < g.n(); n++) {
-            INDArray d = rows(dyWide, n * m, m);
-            for (int t = 0; t < taps; t++) {
-                int ky = t / w.k();
-                int kx = t % w.k();
-                int start = n * hp * wp + ky * h.dilation() * wp + kx * w.dilation();
-                Nd4j.gemm(rows(padded, start, m), d, rows(dwMat, t * g.c(), g.c()), true, false, 1.0, n == 0 ? 0.0 : 1.0);
-            }
+        for (int t = 0; t < taps; t++) {
+            int ky = t / w.k();
+            int kx = t % w.k();
+            int start = ky * h.dilation() * wp + kx * w.dilation();
+            Nd4j.gemm(rows(padded, start, m), dyTall, rows(dwMat, t * g.c(), g.c()), true, false, 1.0, 0.0);
         }
-
     }
 
     /** Rows a tap may read past the last image's end (garbage columns only). */
