@@ -101,36 +101,58 @@ class NaiveReferenceTest {
         return convolutions(5000, 40, true);
     }
 
+    /** Wide channels at strides 1-3, undilated: the libnd4j conv2d and the im2col paths. */
+    @TestFactory
+    Stream<DynamicTest> wideChannelStridedConvolutions() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int id = 6000; id < 6040; id++) {
+            Config wide = config(id, false, true);
+            Random r = new Random(id);
+            Naive.Geo g = wide.g();
+            int sh = 1 + r.nextInt(3), sw = 1 + r.nextInt(3);
+            String mode = wide.padding().kind() == Padding.Kind.EXPLICIT ? "VALID" : wide.padding().kind().name();
+            if (mode.equals("VALID") && (g.h() < g.kh() || g.w() < g.kw())) continue;
+            int[] wy = Naive.window(g.h(), g.kh(), sh, 1, mode, null);
+            int[] wx = Naive.window(g.w(), g.kw(), sw, 1, mode, null);
+            Naive.Geo sg = new Naive.Geo(g.n(), g.h(), g.w(), g.c(), g.kh(), g.kw(), g.o(), sh, sw, 1, 1, wy[0], wx[0], wy[1], wx[1]);
+            Config cfg = new Config(id, sg, mode.equals("SAME") ? Padding.SAME : Padding.VALID, wide.format(), wide.type());
+            tests.add(DynamicTest.dynamicTest("strided conv " + cfg, () -> described(cfg, () -> checkConvolutions(cfg))));
+        }
+        return tests.stream();
+    }
+
     private Stream<DynamicTest> convolutions(int first, int count, boolean wide) {
         List<DynamicTest> tests = new ArrayList<>();
         for (int id = first; id < first + count; id++) {
             Config cfg = config(id, false, wide);
-            tests.add(DynamicTest.dynamicTest("conv " + cfg, () -> described(cfg, () -> {
-                Naive.Geo g = cfg.g();
-                Random r = new Random(cfg.id());
-                int[] strides = {g.sh(), g.sw()};
-                int[] dil = {g.dh(), g.dw()};
-                double[] x = random(r, g.n() * g.h() * g.w() * g.c(), false);
-                double[] f = random(r, g.kh() * g.kw() * g.c() * g.o(), false);
-                double[] dy = random(r, g.n() * g.oh() * g.ow() * g.o(), false);
-                INDArray fa = Nd4j.create(f, new long[] {g.kh(), g.kw(), g.c(), g.o()}, 'c').castTo(cfg.type());
-                long[] xs = shape(g.n(), g.h(), g.w(), g.c(), cfg.format());
-                INDArray xa = array(x, xs, cfg.format(), cfg.type());
-                INDArray dya = array(dy, shape(g.n(), g.oh(), g.ow(), g.o(), cfg.format()), cfg.format(), cfg.type());
-
-                INDArray out = Conv2D.conv2d(xa, fa, strides, cfg.padding(), cfg.format(), dil);
-                assertArrayEquals(shape(g.n(), g.oh(), g.ow(), g.o(), cfg.format()), out.shape());
-                assertClose(Naive.conv2d(x, f, g), nhwc(out, cfg.format()), cfg.type(), "conv2d");
-
-                INDArray tr = Conv2D.conv2dTranspose(dya, fa, xs, strides, cfg.padding(), cfg.format(), dil);
-                assertArrayEquals(xs, tr.shape());
-                assertClose(Naive.conv2dTranspose(dy, f, g), nhwc(tr, cfg.format()), cfg.type(), "conv2d_transpose");
-
-                INDArray fg = Conv2D.conv2dBackpropFilter(xa, fa.shape(), dya, strides, cfg.padding(), cfg.format(), dil);
-                assertClose(Naive.filterGrad(x, dy, g), fg.castTo(DataType.DOUBLE).data().asDouble(), cfg.type(), "filter grad");
-            })));
+            tests.add(DynamicTest.dynamicTest("conv " + cfg, () -> described(cfg, () -> checkConvolutions(cfg))));
         }
         return tests.stream();
+    }
+
+    private static void checkConvolutions(Config cfg) {
+        Naive.Geo g = cfg.g();
+        Random r = new Random(cfg.id());
+        int[] strides = {g.sh(), g.sw()};
+        int[] dil = {g.dh(), g.dw()};
+        double[] x = random(r, g.n() * g.h() * g.w() * g.c(), false);
+        double[] f = random(r, g.kh() * g.kw() * g.c() * g.o(), false);
+        double[] dy = random(r, g.n() * g.oh() * g.ow() * g.o(), false);
+        INDArray fa = Nd4j.create(f, new long[] {g.kh(), g.kw(), g.c(), g.o()}, 'c').castTo(cfg.type());
+        long[] xs = shape(g.n(), g.h(), g.w(), g.c(), cfg.format());
+        INDArray xa = array(x, xs, cfg.format(), cfg.type());
+        INDArray dya = array(dy, shape(g.n(), g.oh(), g.ow(), g.o(), cfg.format()), cfg.format(), cfg.type());
+
+        INDArray out = Conv2D.conv2d(xa, fa, strides, cfg.padding(), cfg.format(), dil);
+        assertArrayEquals(shape(g.n(), g.oh(), g.ow(), g.o(), cfg.format()), out.shape());
+        assertClose(Naive.conv2d(x, f, g), nhwc(out, cfg.format()), cfg.type(), "conv2d");
+
+        INDArray tr = Conv2D.conv2dTranspose(dya, fa, xs, strides, cfg.padding(), cfg.format(), dil);
+        assertArrayEquals(xs, tr.shape());
+        assertClose(Naive.conv2dTranspose(dy, f, g), nhwc(tr, cfg.format()), cfg.type(), "conv2d_transpose");
+
+        INDArray fg = Conv2D.conv2dBackpropFilter(xa, fa.shape(), dya, strides, cfg.padding(), cfg.format(), dil);
+        assertClose(Naive.filterGrad(x, dy, g), fg.castTo(DataType.DOUBLE).data().asDouble(), cfg.type(), "filter grad");
     }
 
     @TestFactory
