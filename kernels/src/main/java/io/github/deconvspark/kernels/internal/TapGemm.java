@@ -12,9 +12,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * rows oy = 0..OH-1 and "wide" columns x' = 0..Wp-1 are one contiguous block of rows starting at
  * {@code ky*dh*Wp + kx*dw}; columns x' >= OW are garbage and dropped. So every tap is a single
  * {@code [OH*Wp, C] x [C, OC]} product accumulated into a per-image buffer, and nothing is
- * copied kh*kw times. The gradients use the same trick: the input gradient is the stride-1
- * convolution of the padded output gradient with the flipped filter, the filter gradient a
- * sum of {@code A^T x dy} per tap.
+ * copied kh*kw times. The input gradient uses the same trick: it is the stride-1 convolution of
+ * the padded output gradient with the flipped filter.
  */
 final class TapGemm {
     private TapGemm() {}
@@ -74,26 +73,6 @@ final class TapGemm {
             narrow(wideBuf, wq, dxBuf, n, h.in(), w.in(), g.c());
         }
 
-    }
-
-    static void backpropFilter(INDArray x, INDArray dy, INDArray dwMat, ConvGeometry g) {
-        Window h = g.h();
-        Window w = g.w();
-        int hp = h.in() + h.padBefore() + h.padAfter();
-        int wp = w.in() + w.padBefore() + w.padAfter();
-        // All images at once ("tall" rows n*hp*wp + y*wp + x'): dy is laid out on the padded frame with
-        // zeros in its garbage rows and columns, so the garbage rows of each tap's block add nothing.
-        int tallSlack = (h.extent() - 1) * wp + slack(w);
-        INDArray padded = pad(0, x, g.n(), h.in(), w.in(), g.c(), hp, wp, h.padBefore(), w.padBefore(), tallSlack);
-        INDArray dyTall = pad(1, dy, g.n(), h.out(), w.out(), g.oc(), hp, wp, 0, 0, 0);
-        int m = g.n() * hp * wp;
-        int taps = h.k() * w.k();
-        for (int t = 0; t < taps; t++) {
-            int ky = t / w.k();
-            int kx = t % w.k();
-            int start = ky * h.dilation() * wp + kx * w.dilation();
-            Nd4j.gemm(rows(padded, start, m), dyTall, rows(dwMat, t * g.c(), g.c()), true, false, 1.0, 0.0);
-        }
     }
 
     /** Rows a tap may read past the last image's end (garbage columns only). */
