@@ -94,6 +94,16 @@ final class Tf implements AutoCloseable {
     return op(type, attrs, inputs).output(0);
   }
 
+  /** ConcatV2 of values along a scalar axis. */
+  Output<?> concat(Output<?>[] values, long axis) {
+    Output<?> a;
+    try (TInt32 t = TInt32.scalarOf(Math.toIntExact(axis))) {
+      a = graph.opBuilder("Const", name("Const"), graph.baseScope())
+          .setAttr("dtype", DataType.DT_INT32).setAttr("value", t).build().output(0);
+    }
+    return graph.opBuilder("ConcatV2", name("ConcatV2"), graph.baseScope()).addInputList(values).addInput(a).build().output(0);
+  }
+
   Output<?> transpose(Output<?> x, long... perm) {
     return op1("Transpose", b -> { }, x, constInt32(perm));
   }
