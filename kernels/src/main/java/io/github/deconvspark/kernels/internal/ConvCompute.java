@@ -39,16 +39,8 @@ public final class ConvCompute {
             TapGemm.forward(x, wMat, out, g);
             return;
         }
-        Object xh = heapCopy(x);
-        int chunk = chunkRows(rows, patch);
-        INDArray cols = Scratch.matrix(0, x.dataType(), chunk, patch);
-        Buf cb = Buf.of(cols);
-        for (int r0 = 0; r0 < rows; r0 += chunk) {
-            int len = Math.min(chunk, rows - r0);
-            int base = r0;
-            Parallel.ranges(len, 32, (a, b) -> fillColumns(xh, g, base + a, base + b, cb, a * patch));
-            Nd4j.gemm(rowsOf(cols, 0, len), wMat, rowsOf(outMat, r0, len), false, false, 1.0, 0.0);
-        }
+        forEachColumnChunk(x, g, (cols, r0, len) ->
+                Nd4j.gemm(cols, wMat, rowsOf(outMat, r0, len), false, false, 1.0, 0.0));
     }
 
     public static void backpropInput(INDArray dy, INDArray filter, INDArray dx, ConvGeometry g) {
@@ -104,6 +96,18 @@ public final class ConvCompute {
             Nd4j.gemm(x.reshape('c', rows, g.c()), dyMat, dwMat, true, false, 1.0, 0.0);
             return;
         }
+        forEachColumnChunk(x, g, (cols, r0, len) ->
+                Nd4j.gemm(cols, rowsOf(dyMat, r0, len), dwMat, true, false, 1.0, r0 == 0 ? 0.0 : 1.0));
+    }
+
+    interface ColumnChunk {
+        void accept(INDArray cols, int firstRow, int rows);
+    }
+
+    /** Builds the column matrix of x chunk by chunk (both cores) and hands each chunk to use. */
+    private static void forEachColumnChunk(INDArray x, ConvGeometry g, ColumnChunk use) {
+        int rows = g.rows();
+        int patch = g.patch();
         Object xh = heapCopy(x);
         int chunk = chunkRows(rows, patch);
         INDArray cols = Scratch.matrix(0, x.dataType(), chunk, patch);
@@ -112,7 +116,7 @@ public final class ConvCompute {
             int len = Math.min(chunk, rows - r0);
             int base = r0;
             Parallel.ranges(len, 32, (a, b) -> fillColumns(xh, g, base + a, base + b, cb, a * patch));
-            Nd4j.gemm(rowsOf(cols, 0, len), rowsOf(dyMat, r0, len), dwMat, true, false, 1.0, r0 == 0 ? 0.0 : 1.0);
+            use.accept(rowsOf(cols, 0, len), r0, len);
         }
     }
 
