@@ -19,6 +19,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import io.github.deconvspark.kernels.autodiff.Gradients;
+import io.github.deconvspark.kernels.autodiff.Graph;
+import io.github.deconvspark.kernels.autodiff.Ops;
+import io.github.deconvspark.kernels.autodiff.Tensor;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
@@ -137,6 +141,27 @@ public final class KernelBench {
         return medians;
     }
 
+    /**
+     * Forward and backward through the autodiff of a VGG-style stack: per width a 3x3 SAME conv, ReLU and
+     * 2x2/2 max pool; loss = sum; returns a call that computes the gradient of every filter.
+     */
+    private static Supplier<INDArray> vggGradients(BenchCase c, INDArray x) {
+        Graph g = new Graph();
+        List<Tensor> filters = new ArrayList<>();
+        Tensor a = g.constant("x", x);
+        long in = c.i("c");
+        for (String width : c.s("widths").split(",")) {
+            long out = Long.parseLong(width);
+            Tensor f = g.variable("w", Nd4j.rand(DataType.FLOAT, 3, 3, in, out).subi(0.5));
+            filters.add(f);
+            Tensor conv = Ops.conv2d(a, f, ONE, Padding.SAME, DataFormat.NHWC, ONE);
+            a = Ops.maxPool(Ops.relu(conv), new int[] {2}, new int[] {2}, Padding.VALID, DataFormat.NHWC);
+            in = out;
+        }
+        List<Tensor> grads = Gradients.gradients(List.of(Ops.reduceSum(a)), filters);
+        return () -> g.run(grads, Map.of()).get(0);
+    }
+
     static double flops(BenchCase c) {
         return switch (c.op()) {
             case "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter" -> {
@@ -192,6 +217,7 @@ public final class KernelBench {
                 MaxPoolWithArgmax r = Pool2D.maxPoolWithArgmax(x, ks, st, pad, false);
                 call = () -> Unpool2D.maxUnpool(r.output(), r.argmax(), x.shape(), false);
             }
+            case "vgg_grad" -> call = vggGradients(c, x);
             default -> throw new IllegalArgumentException("bench case " + c.name() + ": unknown op " + c.op());
         }
         double[] ms = new double[iters];

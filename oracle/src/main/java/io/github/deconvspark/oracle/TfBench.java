@@ -200,8 +200,33 @@ public final class TfBench {
         yield List.of(p.output(0), p.output(1));
       }
       case "max_unpool" -> unpool(tf, c, rnd, feeds, owned, config);
+      case "vgg_grad" -> vggGradients(tf, c, rnd, feeds, owned);
       default -> throw new IllegalArgumentException(c.name() + ": unknown op " + op);
     };
+  }
+
+  /**
+   * Forward and backward of a VGG-style stack: per channel count in {@code widths} (e.g. 128,256,512) a 3x3
+   * SAME conv, ReLU and 2x2/2 max pool; loss = sum; fetches the gradient of every filter.
+   */
+  private static List<Output<?>> vggGradients(Tf tf, BenchCase c, Random rnd, Map<Output<?>, Tensor> feeds,
+      List<Tensor> owned) {
+    Output<?> x = feed(tf, feeds, owned, rnd, c.i("n"), c.i("h"), c.i("w"), c.i("c"));
+    List<Output<?>> filters = new ArrayList<>();
+    long in = c.i("c");
+    Output<?> a = x;
+    for (String width : c.str("widths").split(",")) {
+      long out = Long.parseLong(width);
+      Output<?> f = feed(tf, feeds, owned, rnd, 3, 3, in, out);
+      filters.add(f);
+      Output<?> conv = tf.op1("Conv2D", b -> b.setAttr("strides", new long[] {1, 1, 1, 1}).setAttr("padding", "SAME"), a, f);
+      Output<?> relu = tf.op1("Relu", b -> { }, conv);
+      a = tf.op1("MaxPool", b -> b.setAttr("ksize", new long[] {1, 2, 2, 1}).setAttr("strides", new long[] {1, 2, 2, 1})
+          .setAttr("padding", "VALID"), relu);
+      in = out;
+    }
+    Output<?> loss = tf.op1("Sum", b -> { }, a, tf.constInt32(0, 1, 2, 3));
+    return List.of(tf.graph.addGradients(loss, filters.toArray(new Output<?>[0])));
   }
 
   private static GraphOperation argmax(Tf tf, Output<?> x, long k, long s, String pad) {

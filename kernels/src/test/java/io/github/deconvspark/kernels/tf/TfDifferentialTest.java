@@ -205,7 +205,7 @@ class TfDifferentialTest {
     };
   }
 
-  private static void assertClose(TfReference.Case c, String what, TfReference.Tensor tf, INDArray ours) {
+  static void assertClose(TfReference.Case c, String what, TfReference.Tensor tf, INDArray ours) {
     assertArrayEquals(tf.shape(), ours.shape(), () -> c.describe() + ": " + what + " shape");
     DataType want = tf.dtype().equals("f32") ? DataType.FLOAT : DataType.DOUBLE;
     assertEquals(want, ours.dataType(), () -> c.describe() + ": " + what + " type");

@@ -1,0 +1,99 @@
+package io.github.deconvspark.kernels.autodiff;
+
+import io.github.deconvspark.kernels.DataFormat;
+import io.github.deconvspark.kernels.Pool2D;
+import io.github.deconvspark.kernels.Unpool2D;
+import io.github.deconvspark.kernels.shape.Window;
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Average pooling and its linear partners, in two transpose pairs:
+ * avg_pool with avg_pool_grad (TF's AvgPoolGrad, spreading divided by each window's real-cell
+ * count), and avg_unpool (the tutorial's: spreading undivided) with sum_pool (each window's
+ * sum over its real cells).
+ */
+final class AvgPooling {
+    private AvgPooling() {}
+
+    enum Kind { AVG_POOL("AvgPool"), AVG_POOL_GRAD("AvgPoolGrad"), AVG_UNPOOL("AvgUnpool"), SUM_POOL("SumPool");
+
+        final String tfName;
+
+        Kind(String tfName) { this.tfName = tfName; }
+
+        boolean pools() { return this == AVG_POOL || this == SUM_POOL; }
+    }
+
+    /** A pooling op (x to pooled) or a spreading op (pooled to an input of inputShape, format order; batch may be -1). */
+    static Tensor apply(Kind kind, Tensor x, PoolShape p, long[] inputShape) {
+        String op = kind.tfName;
+        Shapes.requireFloat(op, "input", x);
+        if (kind.pools()) return x.graph.apply(new AvgPoolOp(kind, p, x.shape), p.pooled(op, x.shape), x.dataType, x);
+        if (inputShape == null || inputShape.length != 4) {
+            throw new IllegalArgumentException(op + ": the input shape must have 4 entries, got " + Arrays.toString(inputShape));
+        }
+        long[] shape = inputShape.clone();
+        if (shape[0] == -1) shape[0] = x.shape[0];
+        p.requirePooled(op, "pooled", x, shape);
+        return x.graph.apply(new AvgPoolOp(kind, p, shape), shape, x.dataType, x);
+    }
+
+    static final class AvgPoolOp extends Op {
+        final Kind kind;
+        final PoolShape p;
+        /** The shape of the unpooled side (format order). */
+        final long[] full;
+
+        AvgPoolOp(Kind kind, PoolShape p, long[] full) {
+            this.kind = kind;
+            this.p = p;
+            this.full = full;
+        }
+
+        @Override public String type() { return kind.tfName; }
+
+        @Override public INDArray forward(INDArray[] in) {
+            INDArray x = in[0];
+            return switch (kind) {
+                case AVG_POOL -> Pool2D.avgPool(x, p.ksize(), p.strides(), p.padding(), p.format());
+                case AVG_POOL_GRAD -> Pool2D.avgPoolGrad(full, x, p.ksize(), p.strides(), p.padding(), p.format());
+                case AVG_UNPOOL -> Unpool2D.avgUnpool(x, full, p.ksize(), p.strides(), p.padding(), p.format());
+                case SUM_POOL -> sumPool(x);
+            };
+        }
+
+        /** The average times each window's real-cell count. */
+        private INDArray sumPool(INDArray x) {
+            INDArray avg = Pool2D.avgPool(x, p.ksize(), p.strides(), p.padding(), p.format());
+            Window[] w = p.windows(type(), full);
+            double[] counts = new double[w[0].out() * w[1].out()];
+            for (int oy = 0; oy < w[0].out(); oy++) {
+                for (int ox = 0; ox < w[1].out(); ox++) counts[oy * w[1].out() + ox] = real(w[0], oy) * real(w[1], ox);
+            }
+            long[] cs = p.format() == DataFormat.NHWC ? new long[] {w[0].out(), w[1].out(), 1} : new long[] {w[0].out(), w[1].out()};
+            INDArray c = Nd4j.create(counts, cs, avg.dataType());
+            INDArray wide = Arrays2.expand(c, avg.shape());
+            avg.muli(wide);
+            c.close();
+            wide.close();
+            return avg;
+        }
+
+        private static int real(Window w, int o) {
+            int start = w.start(o);
+            return Math.min(w.in(), start + w.k()) - Math.max(0, start);
+        }
+
+        @Override public Tensor[] backward(Backward b) {
+            Tensor g = b.grad();
+            return new Tensor[] {switch (kind) {
+                case AVG_POOL -> apply(Kind.AVG_POOL_GRAD, g, p, full);
+                case AVG_POOL_GRAD -> apply(Kind.AVG_POOL, g, p, null);
+                case AVG_UNPOOL -> apply(Kind.SUM_POOL, g, p, null);
+                case SUM_POOL -> apply(Kind.AVG_UNPOOL, g, p, full);
+            }};
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package io.github.deconvspark.kernels.autodiff;
+
+import io.github.deconvspark.kernels.DataFormat;
+import io.github.deconvspark.kernels.MaxPoolWithArgmax;
+import io.github.deconvspark.kernels.Pool2D;
+import io.github.deconvspark.kernels.Unpool2D;
+import io.github.deconvspark.kernels.internal.Buf;
+import java.nio.LongBuffer;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Max pooling by its switches. max_pool's backward is max_unpool of the gradient at the argmax
+ * of the forward input (TF's first maximum), the argmax being a node of its own that carries no
+ * gradient. max_unpool and gather_argmax (reading a tensor at the argmax) are each other's
+ * transpose, so gradients of any order route through the same switches.
+ */
+final class MaxPooling {
+    private MaxPooling() {}
+
+    static Tensor maxPool(Tensor x, PoolShape p) {
+        String op = "MaxPool";
+        Shapes.requireFloat(op, "input", x);
+        return x.graph.apply(new MaxPool(p), p.pooled(op, x.shape), x.dataType, x);
+    }
+
+    static final class MaxPool extends Op {
+        final PoolShape p;
+
+        MaxPool(PoolShape p) { this.p = p; }
+
+        @Override public String type() { return "MaxPool"; }
+
+        @Override public INDArray forward(INDArray[] in) {
+            return Pool2D.maxPool(in[0], p.ksize(), p.strides(), p.padding(), p.format());
+        }
+
+        @Override public Tensor[] backward(Backward b) {
+            Tensor x = b.input(0);
+            return new Tensor[] {maxUnpool(b.grad(), argmax(x, p, true), x.shape, p.format(), true)};
+        }
+    }
+
+    /** int64 argmax (TF's max_pool_with_argmax indices, over NHWC even for NCHW input) of every window. */
+    static Tensor argmax(Tensor x, PoolShape p, boolean includeBatchInIndex) {
+        String op = "MaxPoolWithArgmax";
+        Shapes.requireFloat(op, "input", x);
+        long[] pooled = p.nhwc(p.pooled(op, x.shape));
+        return x.graph.apply(new Argmax(p, includeBatchInIndex), pooled, DataType.LONG, x);
+    }
+
+    static final class Argmax extends Op {
+        final PoolShape p;
+        final boolean includeBatch;
+
+        Argmax(PoolShape p, boolean includeBatch) {
+            this.p = p;
+            this.includeBatch = includeBatch;
+        }
+
+        @Override public String type() { return "MaxPoolArgmax"; }
+
+        @Override public INDArray forward(INDArray[] in) {
+            String op = type();
+            INDArray x = PoolShape.toNhwc(in[0], p.format());
+            MaxPoolWithArgmax r = Pool2D.maxPoolWithArgmax(x, p.kHw(op), p.sHw(op), p.padding(), includeBatch);
+            Arrays2.closeUnless(x, in);
+            r.output().close();
+            return r.argmax();
+        }
+
+        /** Indices: piecewise constant, no gradient (TF's argmax output has none). */
+        @Override public Tensor[] backward(Backward b) { return null; }
+
+        @Override public boolean passesGradient() { return false; }
+    }
+
+    /** Zeros of outputShape (format order; batch -1 = pooled's) with each pooled value added at its argmax. */
+    static Tensor maxUnpool(Tensor pooled, Tensor argmax, long[] outputShape, DataFormat format, boolean includeBatch) {
+        String op = "MaxUnpool";
+        Shapes.sameGraph(op, pooled, argmax);
+        Shapes.requireFloat(op, "pooled", pooled);
+        requireArgmax(op, pooled, argmax, format);
+        if (outputShape == null || outputShape.length != 4) {
+            throw new IllegalArgumentException(op + ": output_shape must have 4 entries, got " + Arrays.toString(outputShape));
+        }
+        long[] out = outputShape.clone();
+        if (out[0] == -1) out[0] = pooled.shape[0];
+        int c = format == DataFormat.NCHW ? 1 : 3;
+        if (out[0] != pooled.shape[0] || out[c] != pooled.shape[c]) {
+            throw new IllegalArgumentException(op + ": output_shape " + Arrays.toString(outputShape) + " must have pooled's batch and channels ("
+                    + pooled + ", " + format + ")");
+        }
+        return pooled.graph.apply(new MaxUnpool(out, format, includeBatch), out, pooled.dataType, pooled, argmax);
+    }
+
+    private static void requireArgmax(String op, Tensor values, Tensor argmax, DataFormat format) {
+        if (argmax.dataType != DataType.LONG) throw new IllegalArgumentException(op + ": argmax " + argmax + " must be LONG");
+        long[] v = values.shape;
+        long[] nhwc = format == DataFormat.NCHW && v.length == 4 ? new long[] {v[0], v[2], v[3], v[1]} : v;
+        if (!Arrays.equals(nhwc, argmax.shape)) {
+            throw new IllegalArgumentException(op + ": argmax " + argmax + " must have the NHWC shape of " + values + " (" + format + ")");
+        }
+    }
+
+    static final class MaxUnpool extends Op {
+        final long[] outputShape;
+        final DataFormat format;
+        final boolean includeBatch;
+
+        MaxUnpool(long[] outputShape, DataFormat format, boolean includeBatch) {
+            this.outputShape = outputShape;
+            this.format = format;
+            this.includeBatch = includeBatch;
+        }
+
+        @Override public String type() { return "MaxUnpool"; }
+
+        /** inputs: pooled, argmax. */
+        @Override public INDArray forward(INDArray[] in) {
+            INDArray v = PoolShape.toNhwc(in[0], format);
+            long[] out = format == DataFormat.NCHW
+                    ? new long[] {outputShape[0], outputShape[2], outputShape[3], outputShape[1]} : outputShape;
+            INDArray r = Unpool2D.maxUnpool(v, in[1], out, includeBatch);
+            Arrays2.closeUnless(v, in);
+            return PoolShape.fromNhwc(r, format);
+        }
+
+        @Override public Tensor[] backward(Backward b) {
+            return new Tensor[] {gather(b.grad(), b.input(1), format, includeBatch), null};
+        }
+    }
+
+    /** source read at each argmax: pooled-shaped (format order). max_unpool's transpose. */
+    static Tensor gather(Tensor source, Tensor argmax, DataFormat format, boolean includeBatch) {
+        String op = "GatherArgmax";
+        Shapes.sameGraph(op, source, argmax);
+        Shapes.requireFloat(op, "source", source);
+        if (argmax.dataType != DataType.LONG || argmax.rank() != 4 || source.rank() != 4) {
+            throw new IllegalArgumentException(op + ": source " + source + " and argmax " + argmax + " must be 4-D, argmax LONG");
+        }
+        long[] a = argmax.shape;
+        long[] out = format == DataFormat.NCHW ? new long[] {a[0], a[3], a[1], a[2]} : a.clone();
+        int c = format == DataFormat.NCHW ? 1 : 3;
+        if (out[0] != source.shape[0] || out[c] != source.shape[c]) {
+            throw new IllegalArgumentException(op + ": argmax " + argmax + " must have source's batch and channels (" + source + ")");
+        }
+        return source.graph.apply(new Gather(format, includeBatch), out, source.dataType, source, argmax);
+    }
+
+    static final class Gather extends Op {
+        final DataFormat format;
+        final boolean includeBatch;
+
+        Gather(DataFormat format, boolean includeBatch) {
+            this.format = format;
+            this.includeBatch = includeBatch;
+        }
+
+        @Override public String type() { return "GatherArgmax"; }
+
+        /** inputs: source, argmax. */
+        @Override public INDArray forward(INDArray[] in) {
+            INDArray src = PoolShape.toNhwc(in[0], format);
+            INDArray out = Nd4j.createUninitialized(src.dataType(), in[1].shape());
+            Buf s = Buf.of(src);
+            Buf o = Buf.of(out);
+            LongBuffer idx = in[1].data().asNioLong();
+            long n = src.size(0);
+            long image = src.length() / n;
+            long perImage = out.length() / n;
+            for (int i = 0; i < out.length(); i++) {
+                long b = i / perImage;
+                long at = idx.get(i) + (includeBatch ? 0 : b * image);
+                if (at < b * image || at >= (b + 1) * image) {
+                    throw new IllegalArgumentException("GatherArgmax: argmax " + idx.get(i) + " at element " + i
+                            + " points outside image " + b + " of " + Arrays.toString(src.shape()) + " NHWC (include_batch_in_index="
+                            + includeBatch + ")");
+                }
+                o.set(i, s.get((int) at));
+            }
+            Arrays2.closeUnless(src, in);
+            return PoolShape.fromNhwc(out, format);
+        }
+
+        @Override public Tensor[] backward(Backward b) {
+            return new Tensor[] {maxUnpool(b.grad(), b.input(1), b.input(0).shape, format, includeBatch), null};
+        }
+    }
+}

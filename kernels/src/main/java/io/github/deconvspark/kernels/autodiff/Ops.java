@@ -1,0 +1,206 @@
+package io.github.deconvspark.kernels.autodiff;
+
+import io.github.deconvspark.kernels.DataFormat;
+import io.github.deconvspark.kernels.Padding;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * Every op of the engine, named as in TensorFlow ({@code tf.*} and {@code tf.nn.*}); each adds
+ * a node to its inputs' graph. Forward and backward of each op family live together in their
+ * own class (Arithmetic, Convolutions, MaxPooling, ...); this is only the index.
+ * Strides, ksize and dilations take 1, 2 or 4 values, as in the kernels.
+ */
+public final class Ops {
+    private Ops() {}
+
+    private static final int[] ONE = {1};
+
+    // ---- arithmetic (numpy broadcasting) ----
+
+    public static Tensor add(Tensor a, Tensor b) { return Arithmetic.binary(Arithmetic.Kind.ADD, a, b); }
+
+    public static Tensor sub(Tensor a, Tensor b) { return Arithmetic.binary(Arithmetic.Kind.SUB, a, b); }
+
+    public static Tensor mul(Tensor a, Tensor b) { return Arithmetic.binary(Arithmetic.Kind.MUL, a, b); }
+
+    public static Tensor div(Tensor a, Tensor b) { return Arithmetic.binary(Arithmetic.Kind.DIV, a, b); }
+
+    public static Tensor add(Tensor a, double b) { return add(a, a.graph.scalar(b, a.dataType)); }
+
+    public static Tensor mul(Tensor a, double b) { return mul(a, a.graph.scalar(b, a.dataType)); }
+
+    public static Tensor neg(Tensor x) { return Arithmetic.neg(x); }
+
+    public static Tensor broadcastTo(Tensor x, long... shape) { return Arithmetic.broadcastTo(x, shape); }
+
+    public static Tensor matmul(Tensor a, Tensor b) { return MatMul.matmul(a, b); }
+
+    // ---- elementwise functions ----
+
+    public static Tensor relu(Tensor x) { return Activations.apply(Activations.Kind.RELU, x); }
+
+    public static Tensor sigmoid(Tensor x) { return Activations.apply(Activations.Kind.SIGMOID, x); }
+
+    public static Tensor tanh(Tensor x) { return Activations.apply(Activations.Kind.TANH, x); }
+
+    public static Tensor exp(Tensor x) { return Activations.apply(Activations.Kind.EXP, x); }
+
+    public static Tensor log(Tensor x) { return Activations.apply(Activations.Kind.LOG, x); }
+
+    public static Tensor square(Tensor x) { return Activations.apply(Activations.Kind.SQUARE, x); }
+
+    public static Tensor sqrt(Tensor x) { return Activations.apply(Activations.Kind.SQRT, x); }
+
+    // ---- shapes ----
+
+    /** Row-major reshape; one entry may be -1. */
+    public static Tensor reshape(Tensor x, long... shape) { return ShapeOps.reshape(x, shape); }
+
+    public static Tensor transpose(Tensor x, int... perm) { return ShapeOps.transpose(x, perm); }
+
+    public static Tensor concat(int axis, Tensor... xs) { return ShapeOps.concat(axis, List.of(xs)); }
+
+    public static Tensor concat(int axis, List<Tensor> xs) { return ShapeOps.concat(axis, xs); }
+
+    /** TF's slice: size -1 means to the end. */
+    public static Tensor slice(Tensor x, long[] begin, long[] size) { return ShapeOps.slice(x, begin, size); }
+
+    /** Zero padding, {@code before[i]} and {@code after[i]} cells around dimension i. */
+    public static Tensor pad(Tensor x, long[] before, long[] after) { return ShapeOps.pad(x, before, after); }
+
+    // ---- reductions (no axes: all) ----
+
+    public static Tensor reduceSum(Tensor x) { return Reductions.reduce(Reductions.Kind.SUM, x, false); }
+
+    public static Tensor reduceSum(Tensor x, boolean keepDims, int... axes) {
+        return Reductions.reduce(Reductions.Kind.SUM, x, keepDims, axes);
+    }
+
+    public static Tensor reduceMean(Tensor x) { return Reductions.reduce(Reductions.Kind.MEAN, x, false); }
+
+    public static Tensor reduceMean(Tensor x, boolean keepDims, int... axes) {
+        return Reductions.reduce(Reductions.Kind.MEAN, x, keepDims, axes);
+    }
+
+    public static Tensor reduceMax(Tensor x) { return Reductions.reduce(Reductions.Kind.MAX, x, false); }
+
+    /** Its gradient is shared equally among tied maxima, as in TF. */
+    public static Tensor reduceMax(Tensor x, boolean keepDims, int... axes) {
+        return Reductions.reduce(Reductions.Kind.MAX, x, keepDims, axes);
+    }
+
+    // ---- softmax (last axis) ----
+
+    public static Tensor softmax(Tensor logits) { return Softmax.softmax(logits, false); }
+
+    public static Tensor logSoftmax(Tensor logits) { return Softmax.softmax(logits, true); }
+
+    /** TF's softmax_cross_entropy_with_logits (v2): one loss per row; labels get a gradient too. */
+    public static Tensor softmaxCrossEntropyWithLogits(Tensor labels, Tensor logits) { return Softmax.crossEntropy(labels, logits); }
+
+    // ---- convolution ----
+
+    public static Tensor conv2d(Tensor input, Tensor filter, int[] strides, Padding padding, DataFormat format, int[] dilations) {
+        return Convolutions.conv2d(input, filter, new Convolutions.Conv(strides, padding, format, dilations));
+    }
+
+    public static Tensor conv2d(Tensor input, Tensor filter, int[] strides, Padding padding) {
+        return conv2d(input, filter, strides, padding, DataFormat.NHWC, ONE);
+    }
+
+    /** filter is [kh, kw, out, in]; outputShape in format order, its batch may be -1 (value's batch). */
+    public static Tensor conv2dTranspose(Tensor value, Tensor filter, long[] outputShape, int[] strides, Padding padding,
+                                         DataFormat format, int[] dilations) {
+        return Convolutions.backpropInput(outputShape, filter, value, new Convolutions.Conv(strides, padding, format, dilations));
+    }
+
+    public static Tensor conv2dBackpropInput(long[] inputShape, Tensor filter, Tensor outBackprop, int[] strides, Padding padding,
+                                             DataFormat format, int[] dilations) {
+        return Convolutions.backpropInput(inputShape, filter, outBackprop, new Convolutions.Conv(strides, padding, format, dilations));
+    }
+
+    public static Tensor conv2dBackpropFilter(Tensor input, long[] filterShape, Tensor outBackprop, int[] strides, Padding padding,
+                                              DataFormat format, int[] dilations) {
+        return Convolutions.backpropFilter(input, filterShape, outBackprop, new Convolutions.Conv(strides, padding, format, dilations));
+    }
+
+    // ---- pooling ----
+
+    public static Tensor maxPool(Tensor input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
+        return MaxPooling.maxPool(input, new PoolShape(ksize, strides, padding, format));
+    }
+
+    /** Pooled values and their int64 argmax, NHWC as in TF; the values' gradient routes through the argmax. */
+    public record PooledWithArgmax(Tensor output, Tensor argmax) {}
+
+    public static PooledWithArgmax maxPoolWithArgmax(Tensor input, int[] ksize, int[] strides, Padding padding,
+                                                     boolean includeBatchInIndex) {
+        PoolShape p = new PoolShape(ksize, strides, padding, DataFormat.NHWC);
+        Tensor argmax = MaxPooling.argmax(input, p, includeBatchInIndex);
+        return new PooledWithArgmax(MaxPooling.gather(input, argmax, DataFormat.NHWC, includeBatchInIndex), argmax);
+    }
+
+    /** The tutorial's un_max_pool (NHWC): each value added at its argmax in zeros of outputShape (batch may be -1). */
+    public static Tensor maxUnpool(Tensor pooled, Tensor argmax, long[] outputShape, boolean includeBatchInIndex) {
+        return MaxPooling.maxUnpool(pooled, argmax, outputShape, DataFormat.NHWC, includeBatchInIndex);
+    }
+
+    /** TF's MaxPoolGrad: grad routed to each window's first maximum of input. */
+    public static Tensor maxPoolGrad(Tensor input, Tensor grad, int[] ksize, int[] strides, Padding padding, DataFormat format) {
+        PoolShape p = new PoolShape(ksize, strides, padding, format);
+        p.requirePooled("MaxPoolGrad", "grad", grad, input.shape);
+        return MaxPooling.maxUnpool(grad, MaxPooling.argmax(input, p, true), input.shape, format, true);
+    }
+
+    public static Tensor avgPool(Tensor input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
+        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL, input, new PoolShape(ksize, strides, padding, format), null);
+    }
+
+    /** TF's AvgPoolGrad for an input of inputShape (format order). */
+    public static Tensor avgPoolGrad(long[] inputShape, Tensor grad, int[] ksize, int[] strides, Padding padding, DataFormat format) {
+        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL_GRAD, grad, new PoolShape(ksize, strides, padding, format), inputShape);
+    }
+
+    /** The tutorial's average unpooling: each value copied into its window's real cells, undivided. */
+    public static Tensor avgUnpool(Tensor pooled, long[] outputShape, int[] ksize, int[] strides, Padding padding, DataFormat format) {
+        return AvgPooling.apply(AvgPooling.Kind.AVG_UNPOOL, pooled, new PoolShape(ksize, strides, padding, format), outputShape);
+    }
+
+    /** Each window's sum over its real cells: the transpose of {@link #avgUnpool}. */
+    public static Tensor sumPool(Tensor input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
+        return AvgPooling.apply(AvgPooling.Kind.SUM_POOL, input, new PoolShape(ksize, strides, padding, format), null);
+    }
+
+    // ---- per channel ----
+
+    public static Tensor biasAdd(Tensor value, Tensor bias) { return Channels.biasAdd(value, bias, DataFormat.NHWC); }
+
+    public static Tensor biasAdd(Tensor value, Tensor bias, DataFormat format) { return Channels.biasAdd(value, bias, format); }
+
+    /** x * scale + offset per channel (1-D scale and offset). */
+    public static Tensor channelAffine(Tensor x, Tensor scale, Tensor offset, DataFormat format) {
+        return Channels.affine(x, scale, offset, format);
+    }
+
+    /** Inference batch norm (tf.nn.batch_normalization with fixed statistics), per channel. */
+    public static Tensor batchNormInference(Tensor x, Tensor mean, Tensor variance, Tensor offset, Tensor scale, double epsilon,
+                                            DataFormat format) {
+        return Channels.batchNormInference(x, mean, variance, offset, scale, epsilon, format);
+    }
+
+    // ---- gradient control and fills ----
+
+    /** Identity forward; blocks every order of derivative backward. */
+    public static Tensor stopGradient(Tensor x) {
+        return x.graph.apply(new Basics.StopGradient(), x.shape, x.dataType, x);
+    }
+
+    public static Tensor zerosLike(Tensor x) { return fill(x.graph, x.shape, 0, x.dataType); }
+
+    public static Tensor onesLike(Tensor x) { return fill(x.graph, x.shape, 1, x.dataType); }
+
+    public static Tensor fill(Graph g, long[] shape, double value, DataType type) {
+        return g.apply(new Basics.Fill(shape, value, type), shape, type);
+    }
+}
