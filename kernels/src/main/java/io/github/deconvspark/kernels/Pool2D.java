@@ -40,6 +40,12 @@ public final class Pool2D {
         String op = "max_pool_grad";
         ConvGeometry g = geometry(op, input, ksize, strides, padding, format);
         requirePooledShape(op, "grad", outGrad, g, format, input.dataType());
+        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME);
+        if (pads != null) {
+            INDArray dx = Tensors.uninitialized(input.dataType(), input.shape());
+            Nd4jOps.maxPoolGrad(Tensors.dense(input), Tensors.dense(outGrad), dx, g.h(), g.w(), pads, format == DataFormat.NHWC);
+            return dx;
+        }
         INDArray dx = Tensors.uninitialized(input.dataType(), g.n(), g.h().in(), g.w().in(), g.c());
         PoolCompute.maxGrad(Tensors.toNhwc(input, format), Tensors.toNhwc(outGrad, format), g, dx);
         return Tensors.fromNhwc(dx, format);

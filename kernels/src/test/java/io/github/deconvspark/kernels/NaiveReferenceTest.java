@@ -209,6 +209,38 @@ class NaiveReferenceTest {
         }
     }
 
+    /**
+     * Pools of inputs with many ties (ReLU'd values on a coarse grid, as after ReLU in real nets): the
+     * gradient and the argmax must pick the first maximum in row-major window order, exactly.
+     */
+    @TestFactory
+    Stream<DynamicTest> tiedPools() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int id = 7000; id < 7060; id++) {
+            Config cfg = config(id, true);
+            tests.add(DynamicTest.dynamicTest("tied pool " + cfg, () -> described(cfg, () -> {
+                Naive.Geo g = cfg.g();
+                Random r = new Random(cfg.id());
+                int[] k = {g.kh(), g.kw()};
+                int[] s = {g.sh(), g.sw()};
+                double[] x = new double[g.n() * g.h() * g.w() * g.c()];
+                for (int i = 0; i < x.length; i++) x[i] = Math.max(0, r.nextInt(5) - 2); // 0, 0, 0, 1, 2
+                double[] dy = random(r, g.n() * g.oh() * g.ow() * g.c(), false);
+                long[] xs = shape(g.n(), g.h(), g.w(), g.c(), cfg.format());
+                INDArray xa = array(x, xs, cfg.format(), cfg.type());
+                INDArray dya = array(dy, shape(g.n(), g.oh(), g.ow(), g.c(), cfg.format()), cfg.format(), cfg.type());
+                double[][] ref = Naive.maxPool(x, g);
+                int imageSize = g.h() * g.w() * g.c();
+                assertClose(Naive.maxUnpool(dy, ref[1], g.n(), imageSize),
+                        nhwc(Pool2D.maxPoolGrad(xa, dya, k, s, cfg.padding(), cfg.format()), cfg.format()), cfg.type(), "max_pool_grad");
+                INDArray xn = Nd4j.create(x, new long[] {g.n(), g.h(), g.w(), g.c()}, 'c').castTo(cfg.type());
+                long[] arg = Pool2D.maxPoolWithArgmax(xn, k, s, cfg.padding(), false).argmax().data().asLong();
+                for (int i = 0; i < arg.length; i++) assertEquals((long) ref[1][i], arg[i], "argmax element " + i);
+            })));
+        }
+        return tests.stream();
+    }
+
     @Test
     void overlappingWindowsSumIntoTheSharedMaximum() {
         // 1x3x3x1, k3 s1 SAME: the centre 9 is the maximum of all nine windows.

@@ -54,9 +54,9 @@ final class Activations {
             Tensor y = b.output();
             Tensor dx = switch (kind) {
                 case RELU -> switch (b.reluRule()) {
-                    case GRADIENT -> Ops.mul(g, stepMask(x));
+                    case GRADIENT -> reluGrad(g, x);
                     case DECONVNET -> relu(g);
-                    case GUIDED -> Ops.mul(relu(g), stepMask(x));
+                    case GUIDED -> reluGrad(relu(g), x);
                 };
                 case SIGMOID -> Ops.mul(g, Ops.mul(y, Ops.sub(one(y), y)));   // y (1 - y)
                 case TANH -> Ops.mul(g, Ops.sub(one(y), square(y)));           // 1 - y^2
@@ -73,23 +73,27 @@ final class Activations {
 
     private static Tensor scalar(Tensor like, double v) { return like.graph.scalar(v, like.dataType); }
 
-    /** [x > 0] as 0/1 of x's type: ReLU's derivative. */
-    static Tensor stepMask(Tensor x) {
-        return x.graph.apply(new StepMask(), x.shape, x.dataType, x);
+    /** TF's ReluGrad, {@code g * [x > 0]}, as one native kernel (libnd4j's relu_bp). */
+    static Tensor reluGrad(Tensor g, Tensor x) {
+        Shapes.sameGraph("ReluGrad", g, x);
+        return x.graph.apply(new ReluGrad(), x.shape, x.dataType, g, x);
     }
 
-    static final class StepMask extends Op {
-        @Override public String type() { return "StepMask"; }
+    static final class ReluGrad extends Op {
+        @Override public String type() { return "ReluGrad"; }
 
+        /** inputs: g, x. */
         @Override public INDArray forward(INDArray[] in) {
-            INDArray bool = in[0].gt(0);
-            INDArray r = bool.castTo(in[0].dataType());
-            Arrays2.close(bool);
-            return r;
+            INDArray out = org.nd4j.linalg.factory.Nd4j.createUninitialized(in[1].dataType(), in[1].shape());
+            org.nd4j.linalg.factory.Nd4j.exec(org.nd4j.linalg.api.ops.DynamicCustomOp.builder("relu_bp")
+                    .addInputs(in[1], in[0]).addOutputs(out).addFloatingPointArguments(0.0).build());
+            return out;
         }
 
-        /** A step function: zero derivative wherever it has one (TF gives zeros for ReluGrad's features too). */
-        @Override public Tensor[] backward(Backward b) { return new Tensor[] {Ops.zerosLike(b.input(0))}; }
+        /** Linear in g with the same mask; in x a step function, zero wherever it has a derivative (as TF). */
+        @Override public Tensor[] backward(Backward b) {
+            return new Tensor[] {reluGrad(b.grad(), b.input(1)), Ops.zerosLike(b.input(1))};
+        }
     }
 
     /** [a == b] (broadcast) as 0/1: which cells hold a reduce_max's maximum. */

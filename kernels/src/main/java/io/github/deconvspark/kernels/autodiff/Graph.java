@@ -227,7 +227,34 @@ public final class Graph implements AutoCloseable {
         }
     }
 
+    /** Per op type: total nanoseconds spent in forward, when run with -Ddeconv.profile=true. */
+    private static final boolean PROFILE = Boolean.getBoolean("deconv.profile");
+    private static final Map<String, java.util.concurrent.atomic.LongAdder> PROFILE_NANOS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Milliseconds per op type since the last call (empty unless -Ddeconv.profile=true), largest first. */
+    public static String profileReport() {
+        StringBuilder b = new StringBuilder();
+        PROFILE_NANOS.entrySet().stream()
+                .sorted((x, y) -> Long.compare(y.getValue().sum(), x.getValue().sum()))
+                .forEach(e -> b.append(String.format(java.util.Locale.ROOT, "%-28s %10.1f ms%n", e.getKey(), e.getValue().sum() / 1e6)));
+        PROFILE_NANOS.clear();
+        return b.toString();
+    }
+
     private static INDArray forward(Tensor t, INDArray[] in) {
+        if (PROFILE) {
+            long t0 = System.nanoTime();
+            try {
+                return forwardChecked(t, in);
+            } finally {
+                PROFILE_NANOS.computeIfAbsent(t.op.type(), k -> new java.util.concurrent.atomic.LongAdder()).add(System.nanoTime() - t0);
+            }
+        }
+        return forwardChecked(t, in);
+    }
+
+    private static INDArray forwardChecked(Tensor t, INDArray[] in) {
         try {
             return t.op.forward(in);
         } catch (IllegalArgumentException e) {

@@ -12,10 +12,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Max pooling by its switches. max_pool's backward is max_unpool of the gradient at the argmax
- * of the forward input (TF's first maximum), the argmax being a node of its own that carries no
- * gradient. max_unpool and gather_argmax (reading a tensor at the argmax) are each other's
- * transpose, so gradients of any order route through the same switches.
+ * Max pooling by its switches. max_pool's backward is MaxPoolGrad: the gradient placed at the
+ * forward input's first maximum of each window, i.e. max_unpool at the argmax (one native kernel
+ * for the first order). MaxPoolGrad's own gradient, max_unpool's and gather_argmax's (reading a
+ * tensor at the argmax) route through the same switches, the argmax being a node of its own that
+ * carries no gradient: gradients of any order follow the switches.
  */
 final class MaxPooling {
     private MaxPooling() {}
@@ -38,8 +39,35 @@ final class MaxPooling {
         }
 
         @Override public Tensor[] backward(Backward b) {
-            Tensor x = b.input(0);
-            return new Tensor[] {maxUnpool(b.grad(), argmax(x, p, true), x.shape, p.format(), true)};
+            return new Tensor[] {maxPoolGrad(b.input(0), b.grad(), p)};
+        }
+    }
+
+    /**
+     * TF's MaxPoolGrad as one node (one native kernel, no int64 argmax for a first-order gradient).
+     * Its own gradient, built only when differentiated again, routes through the switches:
+     * gather at the forward input's argmax for the grad input; none for the input (piecewise constant).
+     */
+    static Tensor maxPoolGrad(Tensor x, Tensor grad, PoolShape p) {
+        p.requirePooled("MaxPoolGrad", "grad", grad, x.shape);
+        Shapes.sameGraph("MaxPoolGrad", x, grad);
+        return x.graph.apply(new MaxPoolGrad(p), x.shape, x.dataType, x, grad);
+    }
+
+    static final class MaxPoolGrad extends Op {
+        final PoolShape p;
+
+        MaxPoolGrad(PoolShape p) { this.p = p; }
+
+        @Override public String type() { return "MaxPoolGrad"; }
+
+        /** inputs: x, grad. */
+        @Override public INDArray forward(INDArray[] in) {
+            return Pool2D.maxPoolGrad(in[0], in[1], p.ksize(), p.strides(), p.padding(), p.format());
+        }
+
+        @Override public Tensor[] backward(Backward b) {
+            return new Tensor[] {null, gather(b.grad(), argmax(b.input(0), p, true), p.format(), true)};
         }
     }
 

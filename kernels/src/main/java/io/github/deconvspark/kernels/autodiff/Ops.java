@@ -149,8 +149,7 @@ public final class Ops {
     /** TF's MaxPoolGrad: grad routed to each window's first maximum of input. */
     public static Tensor maxPoolGrad(Tensor input, Tensor grad, int[] ksize, int[] strides, Padding padding, DataFormat format) {
         PoolShape p = new PoolShape(ksize, strides, padding, format);
-        p.requirePooled("MaxPoolGrad", "grad", grad, input.shape);
-        return MaxPooling.maxUnpool(grad, MaxPooling.argmax(input, p, true), input.shape, format, true);
+        return MaxPooling.maxPoolGrad(input, grad, p);
     }
 
     public static Tensor avgPool(Tensor input, int[] ksize, int[] strides, Padding padding, DataFormat format) {

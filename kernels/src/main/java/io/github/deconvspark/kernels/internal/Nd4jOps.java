@@ -85,6 +85,16 @@ public final class Nd4jOps {
         }
     }
 
+    /**
+     * TF's MaxPoolGrad through libnd4j's maxpool2d_bp: each window's gradient goes to its first
+     * maximum in row-major window order (checked against TF and, with ties, against a naive loop).
+     */
+    public static void maxPoolGrad(INDArray x, INDArray dy, INDArray dx, Window h, Window w, int[] pads, boolean nhwc) {
+        Nd4j.exec(DynamicCustomOp.builder("maxpool2d_bp").addInputs(x, dy).addOutputs(dx)
+                .addIntegerArguments(h.k(), w.k(), h.stride(), w.stride(), pads[0], pads[1], 1, 1, pads[2], 0, nhwc ? 1 : 0)
+                .build());
+    }
+
     public static void maxPool(INDArray x, INDArray out, Window h, Window w, int[] pads, boolean nhwc) {
         exec("maxpool2d", new INDArray[] {x}, out, h.k(), w.k(), h.stride(), w.stride(), pads[0], pads[1], 1, 1, pads[2], 0,
                 nhwc ? 1 : 0);
