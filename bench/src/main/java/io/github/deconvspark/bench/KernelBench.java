@@ -38,7 +38,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code --tf-classpath}, TensorFlow Java on the same shapes in its own JVM, in one run; prints
  * per case the median times, GFLOP/s and ours/TF, then the geometric mean and the worst ratio.
  *
- * <pre>KernelBench --shapes conf/bench/kernels.txt [--warmup 3] [--iters 10] [--only SUBSTRING]
+ * <pre>KernelBench --shapes conf/bench/kernels.txt [--warmup 5] [--iters 10] [--rounds 1] [--only SUBSTRING]
  *            [--tf-classpath CP] [--markdown FILE]</pre>
  */
 public final class KernelBench {
@@ -56,9 +56,22 @@ public final class KernelBench {
         List<BenchCase> cases = new ArrayList<>();
         for (BenchCase c : BenchCase.read(shapes)) if (c.name().contains(only)) cases.add(c);
 
-        Map<String, Double> tf = new LinkedHashMap<>();
-        if (opts.containsKey("--tf-classpath")) {
-            tf = runTensorFlow(opts.get("--tf-classpath"), shapes, warmup, iters, only);
+        int rounds = Integer.parseInt(opts.getOrDefault("--rounds", "1"));
+        // Rounds alternate TF and ours; each case reports the median over rounds, so a disturbance of one
+        // round (this machine's timings vary by up to 2x between runs) moves neither side.
+        Map<String, List<Double>> tfRounds = new LinkedHashMap<>();
+        Map<String, List<Double>> ourRounds = new LinkedHashMap<>();
+        for (int round = 0; round < rounds; round++) {
+            if (opts.containsKey("--tf-classpath")) {
+                runTensorFlow(opts.get("--tf-classpath"), shapes, warmup, iters, only)
+                        .forEach((k, v) -> tfRounds.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+            }
+            for (BenchCase c : cases) {
+                ourRounds.computeIfAbsent(c.name(), x -> new ArrayList<>()).add(time(c, warmup, iters));
+                // Each case starts from a clean slate: no workspace or garbage left by the one before.
+                Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+                System.gc();
+            }
         }
         List<String[]> rows = new ArrayList<>();
         double logSum = 0;
@@ -66,12 +79,9 @@ public final class KernelBench {
         double worst = 0;
         String worstName = "";
         for (BenchCase c : cases) {
-            double ours = time(c, warmup, iters);
-            // Each case starts from a clean slate: no workspace or garbage left by the one before.
-            Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
-            System.gc();
+            double ours = median(ourRounds.get(c.name()));
             double flops = flops(c);
-            Double theirs = tf.get(c.name());
+            Double theirs = tfRounds.containsKey(c.name()) ? median(tfRounds.get(c.name())) : null;
             String ratio = "";
             if (theirs != null) {
                 double r = ours / theirs;
@@ -98,11 +108,16 @@ public final class KernelBench {
         if (opts.containsKey("--markdown")) Files.writeString(Path.of(opts.get("--markdown")), md);
     }
 
+    private static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
     private static Map<String, String> options(String[] args) {
         Map<String, String> o = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("usage: KernelBench [--shapes FILE] [--warmup N] [--iters N] [--only TEXT]"
+                throw new IllegalArgumentException("usage: KernelBench [--shapes FILE] [--warmup N] [--iters N] [--rounds N] [--only TEXT]"
                         + " [--tf-classpath CP] [--markdown FILE]; got " + Arrays.toString(args));
             }
             o.put(args[i], args[++i]);

@@ -1,14 +1,15 @@
 package io.github.deconvspark.jobs;
 
-import static io.github.deconvspark.jobs.NumpyFormat.format;
-import static io.github.deconvspark.jobs.NumpyFormat.shape;
+import static io.github.deconvspark.kernels.NumpyText.shape;
 
 import io.github.deconvspark.kernels.Conv2D;
 import io.github.deconvspark.kernels.DataFormat;
 import io.github.deconvspark.kernels.MaxPoolWithArgmax;
+import io.github.deconvspark.kernels.NumpyText;
 import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
+import io.github.deconvspark.kernels.autodiff.TutorialGradients;
 import java.io.PrintStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,6 +29,7 @@ public final class KernelsDemo {
     public static void run(PrintStream out) {
         deconvolution(out);
         unpooling(out);
+        TutorialGradients.print(out);
     }
 
     /** Part two: conv2d then conv2d_transpose on a 4x4 image of ones, VALID and SAME. */
@@ -44,11 +46,11 @@ public final class KernelsDemo {
         long[] outputShape = {1, 4, 4, 1};
         INDArray contv = Conv2D.conv2dTranspose(conv, kernel, outputShape, strides, Padding.VALID, DataFormat.NHWC, noDilation);
         INDArray conts = Conv2D.conv2dTranspose(cons, kernel, outputShape, strides, Padding.SAME, DataFormat.NHWC, noDilation);
-        out.println("kernel:\n " + format(kernel));
-        out.println("conv:\n " + format(conv));
-        out.println("cons:\n " + format(cons));
-        out.println("contv:\n " + format(contv));
-        out.println("conts:\n " + format(conts));
+        out.println("kernel:\n " + NumpyText.str(kernel));
+        out.println("conv:\n " + NumpyText.str(conv));
+        out.println("cons:\n " + NumpyText.str(cons));
+        out.println("contv:\n " + NumpyText.str(contv));
+        out.println("conts:\n " + NumpyText.str(conts));
     }
 
     /** Part four: max pool, max pool with argmax (on the CPU here) and un_max_pool on a 4x4x2 image. */
@@ -68,9 +70,9 @@ public final class KernelsDemo {
         MaxPoolWithArgmax pooling2 = Pool2D.maxPoolWithArgmax(img, k, k, Padding.SAME, false);
         INDArray img2 = Unpool2D.maxUnpool(pooling2.output(), pooling2.argmax(), img.shape(), false);
         out.println("image:");
-        out.println(format(img));
-        out.println("max_pool:\n " + format(pooling1));
-        out.println("max_pool_with_argmax:\n " + format(pooling2.output()) + " " + format(pooling2.argmax()));
-        out.println("un_max_pool " + format(img2));
+        out.println(NumpyText.str(img));
+        out.println("max_pool:\n " + NumpyText.str(pooling1));
+        out.println("max_pool_with_argmax:\n " + NumpyText.str(pooling2.output()) + " " + NumpyText.str(pooling2.argmax()));
+        out.println("un_max_pool " + NumpyText.str(img2));
     }
 }

@@ -45,8 +45,12 @@ class KernelsDemoTest {
     }
 
     @Test
-    void numpyStyleNumbers() {
-        assertTrue(NumpyFormat.repr(2.0, true).equals("2."));
-        assertTrue(NumpyFormat.repr(0.5, true).equals("0.5"));
+    void printsTheTutorialsGradients() {
+        String out = demo();
+        contains(out, "[[ 9. 10.]]\n");
+        contains(out, "[array([1., 2.], dtype=float32), array([1., 2.], dtype=float32), array([4., 6.], dtype=float32), "
+                + "array([3., 4.], dtype=float32)]\n");
+        contains(out, "[None, 6.0]\n");
+        contains(out, "[1.0, 1.0]\n");
     }
 }

@@ -1,5 +1,7 @@
 package io.github.deconvspark.kernels.autodiff;
 
+import io.github.deconvspark.kernels.NumpyText;
+
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package io.github.deconvspark.kernels.autodiff;
 
+import io.github.deconvspark.kernels.NumpyText;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,4 +1,4 @@
-package io.github.deconvspark.kernels.autodiff;
+package io.github.deconvspark.kernels;
 
 import java.math.BigDecimal;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -8,20 +8,29 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * numpy's (>= 1.14) printing, enough for the tutorial's outputs: {@code str} ({@code [[ 9. 10.]]}),
  * {@code repr} ({@code array([1., 2.], dtype=float32)}) and a scalar as Python prints it ({@code 6.0}).
  */
-final class NumpyText {
+public final class NumpyText {
     private NumpyText() {}
 
-    static String str(INDArray a) {
+    /** A shape as Python prints a tuple: {@code (1, 2, 2, 1)}, {@code (3,)}. */
+    public static String shape(INDArray a) {
+        long[] s = a.shape();
+        StringBuilder b = new StringBuilder("(");
+        for (int i = 0; i < s.length; i++) b.append(i > 0 ? ", " : "").append(s[i]);
+        return b.append(s.length == 1 ? ",)" : ")").toString();
+    }
+
+    /** numpy's str: {@code [[ 9. 10.]]}; integers without a point: {@code [ 8  9]}. */
+    public static String str(INDArray a) {
         return body(a, " ", 1);
     }
 
-    static String repr(INDArray a) {
+    public static String repr(INDArray a) {
         String dtype = a.dataType() == DataType.FLOAT ? ", dtype=float32" : "";
         return "array(" + body(a, ",", "array(".length() + 1) + dtype + ")";
     }
 
     /** A 0-d value as Python's repr of a float: "6.0", "0.5". */
-    static String scalar(INDArray a) {
+    public static String scalar(INDArray a) {
         double d = a.getDouble(0);
         return a.dataType() == DataType.FLOAT ? Float.toString((float) d) : Double.toString(d);
     }
@@ -29,12 +38,13 @@ final class NumpyText {
     private static String body(INDArray a, String sep, int indent) {
         double[] v = a.dup('c').castTo(DataType.DOUBLE).data().asDouble();
         boolean single = a.dataType() == DataType.FLOAT;
+        boolean integral = a.dataType() == DataType.LONG || a.dataType() == DataType.INT;
         String[] ip = new String[v.length];
         String[] fp = new String[v.length];
         int iw = 0;
         int fw = 0;
         for (int i = 0; i < v.length; i++) {
-            String s = element(v[i], single);
+            String s = integral ? Long.toString((long) v[i]) : element(v[i], single);
             int dot = s.indexOf('.');
             ip[i] = dot < 0 ? s : s.substring(0, dot + 1);
             fp[i] = dot < 0 ? "" : s.substring(dot + 1);
