@@ -34,7 +34,7 @@ final class GradientReferenceGenerator {
   static final List<String> OPS = List.of("conv2d", "conv2d_transpose", "max_pool", "avg_pool", "relu", "sigmoid",
       "tanh", "exp", "log", "square", "neg", "matmul", "bias_add", "add", "sub", "mul", "div", "softmax",
       "softmax_cross_entropy", "reduce_sum", "reduce_mean", "reduce_max", "reshape", "transpose", "concat", "slice",
-      "affine", "conv_relu_pool");
+      "affine", "conv_relu_pool", "hvp_conv_relu_maxpool", "hvp_conv_avgpool", "hvp_conv_transpose");
 
   private final Random rnd;
   private final Map<String, Integer> counts = new TreeMap<>();
@@ -59,6 +59,7 @@ final class GradientReferenceGenerator {
       usage("--out is required");
     }
     long t0 = System.nanoTime();
+    SecondOrderRules.register();
     GradientReferenceGenerator gen = new GradientReferenceGenerator(seed);
     List<Case> cases = new ArrayList<>();
     for (String op : OPS) {
@@ -128,6 +129,7 @@ final class GradientReferenceGenerator {
         yield new Case(id, op, List.of(uniform("x", dt, s), uniform("scale", dt, s[3]), uniform("offset", dt, s[3])));
       }
       case "conv_relu_pool" -> convReluPool(id, dt);
+      case "hvp_conv_relu_maxpool", "hvp_conv_avgpool", "hvp_conv_transpose" -> secondOrderCase(op, id, dt);
       default -> throw new IllegalArgumentException(op);
     };
     Case mutable = new Case(c.id, c.op, new ArrayList<>(c.inputs));
@@ -216,9 +218,66 @@ final class GradientReferenceGenerator {
         .ints("pool_strides", 1, 2, 2, 1);
   }
 
+  /**
+   * Second order: L(x, w) a scalar through conv, ReLU and pooling; (gx, gw) = dL/d(x, w); the case's
+   * output is the gradient of s = sum(gx * dir_x) + sum(gw * dir_w) w.r.t. x and w, i.e. the Hessian of L
+   * times the direction (dir_x, dir_w). The directions are constants, not differentiated.
+   */
+  private Case secondOrderCase(String op, String id, DType dt) {
+    int n = 1 + rnd.nextInt(2), c = 1 + rnd.nextInt(3), o = 1 + rnd.nextInt(3);
+    int s = 1 + rnd.nextInt(2);
+    String pad = rnd.nextBoolean() ? "SAME" : "VALID";
+    if (op.equals("hvp_conv_transpose")) {
+      int in = 2 + rnd.nextInt(3);
+      long out = pad.equals("SAME") ? (long) in * s : (long) (in - 1) * s + 3;
+      return new Case(id, op, List.of(uniform("x", dt, n, in, in, c), uniform("w", dt, 3, 3, o, c),
+          uniform("dir_x", dt, n, in, in, c), uniform("dir_w", dt, 3, 3, o, c)))
+          .ints("output_shape", n, out, out, o).ints("strides", 1, s, s, 1).str("padding", pad);
+    }
+    int h = 6 + rnd.nextInt(3);
+    // Distinct inputs keep the max pool's windows away from ties.
+    Tensor x = distinct("x", dt, n, h, h, c);
+    return new Case(id, op, List.of(x, uniform("w", dt, 3, 3, c, o), uniform("dir_x", dt, n, h, h, c),
+        uniform("dir_w", dt, 3, 3, c, o)))
+        .ints("strides", 1, s, s, 1).str("padding", pad).ints("ksize", 1, 2, 2, 1).ints("pool_strides", 1, 2, 2, 1);
+  }
+
+  private static Output<?> secondOrderLoss(Tf tf, Case c, Output<?> x, Output<?> w) {
+    Output<?> a = switch (c.op) {
+      case "hvp_conv_relu_maxpool" -> tf.op1("MaxPool", b -> b.setAttr("ksize", c.ints("ksize"))
+          .setAttr("strides", c.ints("pool_strides")).setAttr("padding", "VALID"), tf.op1("Relu", b -> { }, conv(tf, c, x, w)));
+      case "hvp_conv_avgpool" -> tf.op1("AvgPool", b -> b.setAttr("ksize", c.ints("ksize"))
+          .setAttr("strides", c.ints("pool_strides")).setAttr("padding", "VALID"), conv(tf, c, x, w));
+      default -> tf.op1("Conv2DBackpropInput", b -> b.setAttr("strides", c.ints("strides"))
+          .setAttr("padding", c.str("padding")), tf.constInt32(c.ints("output_shape")), w, x);
+    };
+    Output<?> sq = tf.op1("Square", b -> { }, a);
+    return tf.op1("Sum", b -> { }, sq, tf.constInt32(0, 1, 2, 3));
+  }
+
+  private static void runSecondOrder(Tf tf, Case c) {
+    Output<?> x = tf.feed(c.input("x"));
+    Output<?> w = tf.feed(c.input("w"));
+    Output<?> dirX = tf.feed(c.input("dir_x"));
+    Output<?> dirW = tf.feed(c.input("dir_w"));
+    Output<?> loss = secondOrderLoss(tf, c, x, w);
+    Output<?>[] g = tf.graph.addGradients("first", new Output<?>[] {loss}, new Output<?>[] {x, w}, null);
+    Output<?> all = tf.constInt32(0, 1, 2, 3);
+    Output<?> s = tf.op1("AddV2", b -> { }, tf.op1("Sum", b -> { }, tf.op1("Mul", b -> { }, g[0], dirX), all),
+        tf.op1("Sum", b -> { }, tf.op1("Mul", b -> { }, g[1], dirW), all));
+    Output<?>[] h = tf.graph.addGradients("second", new Output<?>[] {s}, new Output<?>[] {x, w}, null);
+    c.outputs = tf.run(List.of("y", "d_x", "d_w"), List.of(loss, h[0], h[1]));
+  }
+
   // --------------------------------------------------------------- TF graph
 
   private void run(Case c) {
+    if (c.op.startsWith("hvp_")) {
+      try (Tf tf = new Tf()) {
+        runSecondOrder(tf, c);
+      }
+      return;
+    }
     try (Tf tf = new Tf()) {
       List<Output<?>> xs = new ArrayList<>();
       List<String> names = new ArrayList<>();

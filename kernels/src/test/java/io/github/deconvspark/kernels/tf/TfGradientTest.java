@@ -60,7 +60,8 @@ class TfGradientTest {
     assertTrue(cases.size() >= 300, "only " + cases.size() + " gradient cases");
     Set<String> ops = cases.stream().map(TfReference.Case::op).collect(Collectors.toCollection(TreeSet::new));
     for (String op : List.of("conv2d", "conv2d_transpose", "max_pool", "avg_pool", "relu", "matmul", "bias_add",
-        "softmax_cross_entropy", "reduce_max", "concat", "slice", "affine", "conv_relu_pool")) {
+        "softmax_cross_entropy", "reduce_max", "concat", "slice", "affine", "conv_relu_pool",
+        "hvp_conv_relu_maxpool", "hvp_conv_avgpool", "hvp_conv_transpose")) {
       assertTrue(ops.contains(op), "no gradient case for " + op + " in " + ops);
     }
     for (String op : ops) {
@@ -72,6 +73,10 @@ class TfGradientTest {
   }
 
   private static void check(TfReference.Case c) {
+    if (c.op().startsWith("hvp_")) {
+      checkSecondOrder(c);
+      return;
+    }
     try (Graph g = new Graph()) {
       List<String> names = new ArrayList<>();
       List<Tensor> xs = new ArrayList<>();
@@ -100,6 +105,38 @@ class TfGradientTest {
       for (int i = 0; i < names.size(); i++) {
         TfDifferentialTest.assertClose(c, "d_" + names.get(i), c.output("d_" + names.get(i)), values.get(i + 1));
       }
+    }
+  }
+
+  /**
+   * Second order against TF's (its Python registry's rules for the gradient ops, run by TF's kernels in
+   * TF Java, see io.github.deconvspark.oracle.SecondOrderRules): the gradient of
+   * s = sum(dL/dx * dir_x) + sum(dL/dw * dir_w) w.r.t. x and w, a Hessian-vector product of L.
+   */
+  private static void checkSecondOrder(TfReference.Case c) {
+    try (Graph g = new Graph()) {
+      Tensor x = g.variable("x", c.input("x").toNd4j());
+      Tensor w = g.variable("w", c.input("w").toNd4j());
+      Tensor dirX = g.constant("dir_x", c.input("dir_x").toNd4j());
+      Tensor dirW = g.constant("dir_w", c.input("dir_w").toNd4j());
+      int[] ksize = c.has("ksize") ? c.intsAsInt("ksize") : null;
+      Tensor a = switch (c.op()) {
+        case "hvp_conv_relu_maxpool" -> Ops.maxPool(Ops.relu(Ops.conv2d(x, w, c.intsAsInt("strides"), padding(c),
+            DataFormat.NHWC, ONE)), ksize, c.intsAsInt("pool_strides"), Padding.VALID, DataFormat.NHWC);
+        case "hvp_conv_avgpool" -> Ops.avgPool(Ops.conv2d(x, w, c.intsAsInt("strides"), padding(c), DataFormat.NHWC, ONE),
+            ksize, c.intsAsInt("pool_strides"), Padding.VALID, DataFormat.NHWC);
+        case "hvp_conv_transpose" -> Ops.conv2dTranspose(x, w, c.ints("output_shape"), c.intsAsInt("strides"), padding(c),
+            DataFormat.NHWC, ONE);
+        default -> throw new IllegalStateException(c.id() + ": no engine graph for " + c.op());
+      };
+      Tensor loss = Ops.reduceSum(Ops.square(a));
+      List<Tensor> first = Gradients.gradients(loss, List.of(x, w));
+      Tensor s = Ops.add(Ops.reduceSum(Ops.mul(first.get(0), dirX)), Ops.reduceSum(Ops.mul(first.get(1), dirW)));
+      List<Tensor> second = Gradients.gradients(s, List.of(x, w));
+      List<INDArray> v = g.run(List.of(loss, second.get(0), second.get(1)), Map.of());
+      TfDifferentialTest.assertClose(c, "y", c.output("y"), v.get(0));
+      TfDifferentialTest.assertClose(c, "d_x", c.output("d_x"), v.get(1));
+      TfDifferentialTest.assertClose(c, "d_w", c.output("d_w"), v.get(2));
     }
   }
 
