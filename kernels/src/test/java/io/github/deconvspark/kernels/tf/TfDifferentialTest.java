@@ -58,14 +58,7 @@ class TfDifferentialTest {
   /** Loads the file once; a missing file fails (never skips) with how to make it. */
   private static synchronized TfReference reference() throws IOException {
     if (reference == null) {
-      Path file = TfReference.location();
-      if (file == null) {
-        fail("system property " + TfReference.PROPERTY + " is not set; " + TfReference.HOW_TO_GENERATE);
-      }
-      if (!Files.isRegularFile(file)) {
-        fail("TF reference file " + file.toAbsolutePath().normalize() + " is missing; " + TfReference.HOW_TO_GENERATE);
-      }
-      reference = TfReference.load(file);
+      reference = TfReference.loadFrom(TfReference.PROPERTY);
     }
     return reference;
   }

@@ -34,17 +34,9 @@ class TfGradientTest {
   private static final int[] ONE = {1};
   private static TfReference reference;
 
-  private static TfReference reference() throws IOException {
+  private static synchronized TfReference reference() throws IOException {
     if (reference == null) {
-      String p = System.getProperty(PROPERTY);
-      if (p == null || p.isBlank()) {
-        fail("system property " + PROPERTY + " is not set; " + TfReference.HOW_TO_GENERATE);
-      }
-      Path file = Path.of(p);
-      if (!Files.isRegularFile(file)) {
-        fail("TF gradient reference " + file.toAbsolutePath().normalize() + " is missing; " + TfReference.HOW_TO_GENERATE);
-      }
-      reference = TfReference.load(file);
+      reference = TfReference.loadFrom(PROPERTY);
     }
     return reference;
   }

@@ -119,8 +119,25 @@ final class TfReference {
 
   /** The file named by system property deconv.tfref; null when the property is unset. */
   static Path location() {
-    String p = System.getProperty(PROPERTY);
+    return location(PROPERTY);
+  }
+
+  static Path location(String property) {
+    String p = System.getProperty(property);
     return p == null || p.isBlank() ? null : Path.of(p);
+  }
+
+  /** Loads the file named by a system property; a missing property or file fails (never skips) saying how to make it. */
+  static TfReference loadFrom(String property) throws IOException {
+    Path file = location(property);
+    if (file == null) {
+      org.junit.jupiter.api.Assertions.fail("system property " + property + " is not set; " + HOW_TO_GENERATE);
+    }
+    if (!Files.isRegularFile(file)) {
+      org.junit.jupiter.api.Assertions.fail("TF reference file " + file.toAbsolutePath().normalize() + " is missing; "
+          + HOW_TO_GENERATE);
+    }
+    return load(file);
   }
 
   static TfReference load(Path file) throws IOException {
