@@ -21,7 +21,7 @@ public final class Conv2D {
     public static INDArray conv2d(INDArray input, INDArray filter, int[] strides, Padding padding,
                                   DataFormat format, int[] dilations) {
         String op = "conv2d";
-        Tensors.requireRank4(op, "input", input, format.name());
+        Tensors.requireRank4(op, "input", input, Tensors.layout(op, format));
         Tensors.requireRank4(op, "filter", filter, "[kh, kw, in, out]");
         DataType t = Tensors.floatType(op, "input", input, "filter", filter);
         ConvGeometry g = geometry(op, Tensors.nhwc(input.shape(), format), filter.shape(), strides, padding, format, dilations);
@@ -59,10 +59,11 @@ public final class Conv2D {
     public static INDArray conv2dBackpropFilter(INDArray input, long[] filterShape, INDArray outBackprop, int[] strides,
                                                 Padding padding, DataFormat format, int[] dilations) {
         String op = "conv2d_backprop_filter";
-        Tensors.requireRank4(op, "input", input, format.name());
-        Tensors.requireRank4(op, "out_backprop", outBackprop, format.name());
+        Tensors.requireRank4(op, "input", input, Tensors.layout(op, format));
+        Tensors.requireRank4(op, "out_backprop", outBackprop, Tensors.layout(op, format));
         Tensors.requireShape(op, "filter_sizes", filterShape);
         DataType t = Tensors.floatType(op, "input", input, "out_backprop", outBackprop);
+        Tensors.requireSize(op, "filter_sizes", filterShape);
         long[] x = Tensors.nhwc(input.shape(), format);
         long[] dy = Tensors.nhwc(outBackprop.shape(), format);
         ConvGeometry g = geometry(op, x, filterShape, strides, padding, format, dilations);
@@ -79,7 +80,7 @@ public final class Conv2D {
 
     private static INDArray backpropInput(String op, String shapeName, long[] outputShape, INDArray filter, INDArray value,
                                           int[] strides, Padding padding, DataFormat format, int[] dilations) {
-        Tensors.requireRank4(op, "value", value, format.name());
+        Tensors.requireRank4(op, "value", value, Tensors.layout(op, format));
         Tensors.requireRank4(op, "filter", filter, "[kh, kw, out, in]");
         Tensors.requireShape(op, shapeName, outputShape);
         DataType t = Tensors.floatType(op, "value", value, "filter", filter);
@@ -87,6 +88,7 @@ public final class Conv2D {
         long[] f = filter.shape();
         long[] out = Tensors.nhwc(outputShape, format);
         if (out[0] == -1) out[0] = v[0];
+        Tensors.requireSize(op, shapeName, out);
         String context = shapeName + " " + Arrays.toString(outputShape) + " with value " + Tensors.shape(value)
                 + ", filter " + Arrays.toString(f) + ", strides " + Arrays.toString(strides) + ", padding " + padding
                 + ", dilations " + Arrays.toString(dilations) + ", data_format " + format;

@@ -70,7 +70,8 @@ public final class Pool2D {
                                        DataFormat format) {
         String op = "avg_pool_grad";
         Tensors.requireShape(op, "orig_input_shape", inputShape);
-        Tensors.requireRank4(op, "grad", outGrad, format.name());
+        Tensors.requireSize(op, "orig_input_shape", inputShape);
+        Tensors.requireRank4(op, "grad", outGrad, Tensors.layout(op, format));
         Tensors.floatType(op, "grad", outGrad, null, null);
         ConvGeometry g = geometry(op, Tensors.nhwc(inputShape, format), ksize, strides, padding, format);
         requirePooledShape(op, "grad", outGrad, g, format, outGrad.dataType());
@@ -100,7 +101,7 @@ public final class Pool2D {
     }
 
     static ConvGeometry geometry(String op, INDArray input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        Tensors.requireRank4(op, "input", input, format.name());
+        Tensors.requireRank4(op, "input", input, Tensors.layout(op, format));
         Tensors.floatType(op, "input", input, null, null);
         return geometry(op, Tensors.nhwc(input.shape(), format), ksize, strides, padding, format);
     }
@@ -124,7 +125,7 @@ public final class Pool2D {
     }
 
     static void requirePooledShape(String op, String name, INDArray pooled, ConvGeometry g, DataFormat format, DataType t) {
-        Tensors.requireRank4(op, name, pooled, format.name());
+        Tensors.requireRank4(op, name, pooled, Tensors.layout(op, format));
         long[] expected = {g.n(), g.h().out(), g.w().out(), g.c()};
         if (!Arrays.equals(Tensors.nhwc(pooled.shape(), format), expected)) {
             throw new IllegalArgumentException(op + ": " + name + " " + Tensors.shape(pooled) + " must have the pooled shape "

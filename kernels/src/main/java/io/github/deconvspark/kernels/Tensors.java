@@ -47,6 +47,28 @@ final class Tensors {
         }
     }
 
+    /** A shape the caller asks us to produce: positive entries, at most 2^31-1 elements in all. */
+    static void requireSize(String op, String name, long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            if (d < 1 || d > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(op + ": " + name + " " + Arrays.toString(shape)
+                        + " must have entries from 1 to " + Integer.MAX_VALUE);
+            }
+            n = d > Integer.MAX_VALUE / Math.max(1, n) + 1 ? Long.MAX_VALUE : n * d;
+        }
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": " + name + " " + Arrays.toString(shape) + " has more than "
+                    + Integer.MAX_VALUE + " elements: split the batch");
+        }
+    }
+
+    /** The layout's name, or a clear error for a null one. */
+    static String layout(String op, DataFormat format) {
+        if (format == null) throw new IllegalArgumentException(op + ": data_format is null; legal: NHWC, NCHW");
+        return format.name();
+    }
+
     /** A dense C-ordered NHWC copy or the array itself when it already is one. */
     static INDArray toNhwc(INDArray a, DataFormat format) {
         INDArray v = format == DataFormat.NCHW ? a.permute(0, 2, 3, 1) : a;

@@ -42,7 +42,7 @@ public final class Unpool2D {
         }
         long[] out = outputShape(op, outputShape, pooled);
         INDArray result = Tensors.uninitialized(pooled.dataType(), out);
-        INDArray idx = argmax.dataType() == DataType.LONG ? Tensors.dense(argmax) : argmax.castTo(DataType.LONG);
+        INDArray idx = Tensors.dense(argmax.dataType() == DataType.LONG ? argmax : argmax.castTo(DataType.LONG));
         PoolCompute.maxUnpool(Tensors.dense(pooled), idx, out, includeBatchInIndex, result);
         return result;
     }
@@ -51,11 +51,12 @@ public final class Unpool2D {
     public static INDArray avgUnpool(INDArray pooled, long[] outputShape, int[] ksize, int[] strides, Padding padding,
                                      DataFormat format) {
         String op = "avg_unpool";
-        Tensors.requireRank4(op, "pooled", pooled, format.name());
+        Tensors.requireRank4(op, "pooled", pooled, Tensors.layout(op, format));
         Tensors.floatType(op, "pooled", pooled, null, null);
         Tensors.requireShape(op, "output_shape", outputShape);
         long[] out = Tensors.nhwc(outputShape, format);
         if (out[0] == -1) out[0] = pooled.size(0);
+        Tensors.requireSize(op, "output_shape", out);
         ConvGeometry g = Pool2D.geometry(op, out, ksize, strides, padding, format);
         Pool2D.requirePooledShape(op, "pooled", pooled, g, format, pooled.dataType());
         INDArray result = Tensors.uninitialized(pooled.dataType(), out);
@@ -71,10 +72,7 @@ public final class Unpool2D {
             throw new IllegalArgumentException(op + ": output_shape " + Arrays.toString(outputShape) + " must be [N, H, W, C]"
                     + " with pooled's batch and channels (pooled is " + Tensors.shape(pooled) + ") and H, W >= 1");
         }
-        if (out[1] * out[2] * out[3] * out[0] > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(op + ": output_shape " + Arrays.toString(outputShape) + " has more than "
-                    + Integer.MAX_VALUE + " elements: split the batch");
-        }
+        Tensors.requireSize(op, "output_shape", out);
         return out;
     }
 }

@@ -1,5 +1,6 @@
 package io.github.deconvspark.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,6 +61,33 @@ class ErrorMessageTest {
         fails(() -> Conv2D.conv2dTranspose(value, x(2, 2, 1, 4), new long[] {1, 4, 4, 1}, TWO, Padding.SAME, F, ONE),
                 "value has 1 channels", "in_channels", "4");
         fails(() -> Conv2D.conv2dTranspose(value, k, new long[] {1, 4, 4}, TWO, Padding.SAME, F, ONE), "output_shape", "4 entries");
+    }
+
+    @Test
+    void hugeOrMissingArgumentsAreRejectedNotWrapped() {
+        // (k-1)*dilation+1 overflowing int would wrap to a wrong window.
+        fails(() -> Conv2D.conv2d(x(1, 8, 1, 1), x(2, 1, 1, 1), ONE, Padding.SAME, F, new int[] {Integer.MAX_VALUE, 1}),
+                "conv2d", "effective kernel", "2^30");
+        fails(() -> Conv2D.conv2d(x(1, 4, 4, 1), x(2, 2, 1, 1), ONE, Padding.SAME, null, ONE), "conv2d", "data_format is null");
+        fails(() -> Pool2D.avgPoolGrad(new long[] {1, 4294967300L, 4, 1}, x(1, 2, 2, 1), TWO, TWO, Padding.VALID, F),
+                "avg_pool_grad", "orig_input_shape", "2147483647");
+        fails(() -> Conv2D.conv2dTranspose(x(1, 256, 256, 1), x(4, 4, 2048, 1), new long[] {1, 1024, 1024, 2048},
+                new int[] {4}, Padding.SAME, F, ONE), "conv2d_transpose", "output_shape", "split the batch");
+        fails(() -> Unpool2D.maxUnpool(x(1, 1, 1, 1), Nd4j.zeros(DataType.LONG, 1, 1, 1, 1), new long[] {1, 1L << 32, 1L << 32, 1}, false),
+                "max_unpool", "output_shape");
+    }
+
+    @Test
+    void windowMuchLargerThanTheImageStaysFast() {
+        INDArray img = x(1, 8, 8, 2);
+        int[] k = {1 << 20};
+        long t0 = System.nanoTime();
+        INDArray max = Pool2D.maxPool(img, k, ONE, Padding.SAME, F);
+        INDArray avg = Pool2D.avgPool(img, k, ONE, Padding.SAME, F);
+        assertTrue(System.nanoTime() - t0 < 30_000_000_000L, "a 2^20 window on an 8x8 image must not walk every tap");
+        // Every SAME window covers the whole image: the global max and mean per channel.
+        assertEquals(img.max(0, 1, 2).getDouble(0), max.getDouble(0), 0);
+        assertEquals(img.mean(0, 1, 2).getDouble(1), avg.getDouble(1), 1e-6);
     }
 
     @Test

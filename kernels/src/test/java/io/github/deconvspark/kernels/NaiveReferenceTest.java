@@ -242,6 +242,15 @@ class NaiveReferenceTest {
     }
 
     @Test
+    void intArgmaxInAnyOrderUnpoolsLikeLongArgmax() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 1, 4, 4, 3);
+        MaxPoolWithArgmax p = Pool2D.maxPoolWithArgmax(x, new int[] {2}, new int[] {2}, Padding.VALID, false);
+        INDArray expected = Unpool2D.maxUnpool(p.output(), p.argmax(), x.shape(), false);
+        INDArray fOrderInt = p.argmax().castTo(DataType.INT).dup('f');
+        assertEquals(expected, Unpool2D.maxUnpool(p.output(), fOrderInt, x.shape(), false));
+    }
+
+    @Test
     void overlappingWindowsSumIntoTheSharedMaximum() {
         // 1x3x3x1, k3 s1 SAME: the centre 9 is the maximum of all nine windows.
         INDArray x = Nd4j.create(new float[] {1, 2, 3, 4, 9, 5, 6, 7, 8}, new long[] {1, 3, 3, 1}, DataType.FLOAT);

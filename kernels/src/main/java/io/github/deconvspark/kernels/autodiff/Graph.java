@@ -165,8 +165,12 @@ public final class Graph implements AutoCloseable {
         }
     }
 
-    /** Frees the calling thread's run workspace (the next run on this thread makes a new one). */
+    /**
+     * Frees the calling thread's run workspace and the kernels' scratch buffers (the next run on this
+     * thread makes new ones): call it when a thread is done with graphs for a while, e.g. a Spark task's end.
+     */
     public static void releaseWorkspace() {
+        io.github.deconvspark.kernels.KernelMemory.releaseThreadBuffers();
         if (Nd4j.getWorkspaceManager().checkIfWorkspaceExists(WORKSPACE)) {
             Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(WORKSPACE).destroyWorkspace(true);
         }

@@ -23,6 +23,9 @@ public final class Nd4jOps {
         // Measured against TF: libnd4j fails (oneDNN: "execution failed") with dilations and gives wrong
         // values when a window is smaller than its stride; those stay on our own code.
         if (h.dilation() != 1 || w.dilation() != 1 || h.k() < h.stride() || w.k() < w.stride()) return null;
+        // libnd4j walks every tap of a window, padded ones too: a window larger than the input would take
+        // O(k^2) per cell (ksize 2^20 on an 8x8 image never finishes); our loops clamp to the input.
+        if (h.k() > h.in() || w.k() > w.in()) return null;
         if (same) return new int[] {0, 0, 1};
         if (h.padBefore() != h.padAfter() || w.padBefore() != w.padAfter()) return null;
         return new int[] {h.padBefore(), w.padBefore(), 0};
@@ -50,6 +53,7 @@ public final class Nd4jOps {
         INDArray flipped = flip(filter);
         int[] pads = {h.k() - 1 - h.padBefore(), w.k() - 1 - w.padBefore(), 0};
         conv2d(dy, flipped, dx, h, w, pads, nhwc);
+        flipped.close();
         return true;
     }
 

@@ -127,12 +127,15 @@ public final class PoolCompute {
                     int count = 0;
                     int iy0 = wh.start(oy);
                     int ix0 = ww.start(ox);
-                    for (int ky = 0; ky < wh.k(); ky++) {
+                    // Only the taps inside the input: a window may be far larger than the image.
+                    int yLo = Math.max(0, ceilDiv(-iy0, wh.dilation()));
+                    int yHi = Math.min(wh.k(), ceilDiv(wh.in() - iy0, wh.dilation()));
+                    int xLo = Math.max(0, ceilDiv(-ix0, ww.dilation()));
+                    int xHi = Math.min(ww.k(), ceilDiv(ww.in() - ix0, ww.dilation()));
+                    for (int ky = yLo; ky < yHi; ky++) {
                         int iy = iy0 + ky * wh.dilation();
-                        if (iy < 0 || iy >= wh.in()) continue;
-                        for (int kx = 0; kx < ww.k(); kx++) {
+                        for (int kx = xLo; kx < xHi; kx++) {
                             int ix = ix0 + kx * ww.dilation();
-                            if (ix < 0 || ix >= ww.in()) continue;
                             int base = ((n * wh.in() + iy) * ww.in() + ix) * c;
                             for (int ch = 0; ch < c; ch++) sum[ch] += x.get(base + ch);
                             count++;

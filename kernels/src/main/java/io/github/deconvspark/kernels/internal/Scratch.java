@@ -11,7 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * the GEMM it feeds; reusing one costs nothing. A thread keeps its largest buffer per slot and
  * type; {@link #release()} gives them back (e.g. at the end of a Spark task).
  */
-final class Scratch {
+public final class Scratch {
     private static final int SLOTS = 2;
     private static final ThreadLocal<INDArray[]> CACHE = ThreadLocal.withInitial(() -> new INDArray[SLOTS * 2]);
 
@@ -49,7 +49,7 @@ final class Scratch {
         return a;
     }
 
-    static void release() {
+    public static void release() {
         HEAP.remove();
         INDArray[] cache = CACHE.get();
         for (int i = 0; i < cache.length; i++) {

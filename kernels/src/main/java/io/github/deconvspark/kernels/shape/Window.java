@@ -34,6 +34,7 @@ public record Window(int in, int k, int stride, int dilation, int padBefore, int
         if (in < 1) {
             throw new IllegalArgumentException(op + ": input " + dim + " is " + in + "; it must be >= 1");
         }
+        requireSupported(op, dim, in, k, stride, dilation, padding);
         int ke = effectiveKernel(k, dilation);
         switch (padding.kind()) {
             case VALID -> {
@@ -70,6 +71,7 @@ public record Window(int in, int k, int stride, int dilation, int padBefore, int
      * Returns null when no size is legal.
      */
     public static int[] transposeRange(int valueSize, int k, int stride, int dilation, Padding padding, String dim) {
+        if (valueSize < 1 || (long) valueSize * stride + (long) (k - 1) * dilation > MAX_EXTENT) return null;
         int ke = effectiveKernel(k, dilation);
         int lo;
         int hi;
@@ -84,10 +86,24 @@ public record Window(int in, int k, int stride, int dilation, int padBefore, int
             }
         }
         lo = Math.max(lo, 1);
-        // Trim to the sizes the forward rule really maps to valueSize (guards the corner cases of huge pads).
-        while (lo <= hi && !mapsTo(lo, valueSize, k, stride, dilation, padding, dim)) lo++;
-        while (hi >= lo && !mapsTo(hi, valueSize, k, stride, dilation, padding, dim)) hi--;
-        return valueSize >= 1 && lo <= hi ? new int[] {lo, hi} : null;
+        // The formula is exact; checking both ends against the forward rule guards it (and huge pads).
+        boolean ok = lo <= hi && mapsTo(lo, valueSize, k, stride, dilation, padding, dim)
+                && mapsTo(hi, valueSize, k, stride, dilation, padding, dim);
+        return ok ? new int[] {lo, hi} : null;
+    }
+
+    /** Largest extent (input, effective kernel, padded input, stride) the int index arithmetic supports. */
+    public static final int MAX_EXTENT = 1 << 30;
+
+    private static void requireSupported(String op, String dim, int in, int k, int stride, int dilation, Padding padding) {
+        long ke = (long) (k - 1) * dilation + 1;
+        long pads = padding.kind() != Padding.Kind.EXPLICIT ? 0 : dim.equals("height")
+                ? (long) padding.top() + padding.bottom() : (long) padding.left() + padding.right();
+        if (ke > MAX_EXTENT || stride > MAX_EXTENT || in + pads > MAX_EXTENT) {
+            throw new IllegalArgumentException(op + ": " + dim + ": input " + in + ", effective kernel (k-1)*dilation+1 = "
+                    + ke + " (k=" + k + ", dilation=" + dilation + "), stride " + stride + ", explicit padding " + pads
+                    + ": each must be at most 2^30 = " + MAX_EXTENT);
+        }
     }
 
     private static boolean mapsTo(int in, int valueSize, int k, int stride, int dilation, Padding padding, String dim) {
