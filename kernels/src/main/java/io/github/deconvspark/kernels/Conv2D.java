@@ -28,7 +28,7 @@ public final class Conv2D {
         // libnd4j's conv2d (oneDNN) runs at TF's speed for every benchmark shape (docs/BENCHMARKS.md).
         int[] pads = Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME);
         if (pads != null) {
-            INDArray out = Tensors.uninitialized(t, inFormat(new long[] {g.n(), g.h().out(), g.w().out(), g.oc()}, format));
+            INDArray out = Tensors.uninitialized(t, Tensors.inFormat(new long[] {g.n(), g.h().out(), g.w().out(), g.oc()}, format));
             Nd4jOps.conv2d(Tensors.dense(input), Tensors.dense(filter), out, g.h(), g.w(), pads, format == DataFormat.NHWC);
             return out;
         }
@@ -70,7 +70,7 @@ public final class Conv2D {
         long[] expected = {g.n(), g.h().out(), g.w().out(), g.oc()};
         if (!Arrays.equals(expected, dy)) {
             throw new IllegalArgumentException(op + ": out_backprop " + Tensors.shape(outBackprop) + " does not match the "
-                    + "conv2d output " + Arrays.toString(inFormat(expected, format)) + " of input " + Tensors.shape(input)
+                    + "conv2d output " + Arrays.toString(Tensors.inFormat(expected, format)) + " of input " + Tensors.shape(input)
                     + " with filter " + Arrays.toString(filterShape));
         }
         INDArray dw = Tensors.uninitialized(t, filterShape);
@@ -116,14 +116,13 @@ public final class Conv2D {
                         + legal + " for " + padding.kind() + ": " + rule(padding) + "); " + context);
             }
         }
-        long[] fwdFilter = {f[0], f[1], f[2], f[3]};
-        ConvGeometry g = geometry(op, out, fwdFilter, strides, padding, format, dilations);
-        INDArray result = Tensors.uninitialized(t, inFormat(out, format));
-        if (Nd4jOps.backpropInputAsConv(Tensors.dense(value), Tensors.dense(filter), result, g.h(), g.w(), g.oc(), g.c(),
-                format == DataFormat.NHWC)) {
+        ConvGeometry g = geometry(op, out, f, strides, padding, format, dilations);
+        if (Nd4jOps.backpropInputFitsConv(g.h(), g.w(), g.oc(), g.c())) {
+            INDArray result = Tensors.uninitialized(t, Tensors.inFormat(out, format));
+            Nd4jOps.backpropInputAsConv(Tensors.dense(value), Tensors.dense(filter), result, g.h(), g.w(),
+                    format == DataFormat.NHWC);
             return result;
         }
-        result.close();
         INDArray dx = Tensors.uninitialized(t, out);
         ConvCompute.backpropInput(Tensors.toNhwc(value, format), Tensors.dense(filter), dx, g);
         return Tensors.fromNhwc(dx, format);
@@ -154,9 +153,5 @@ public final class Conv2D {
         Window h = Window.forward(op, "height", (int) x[1], (int) f[0], s[0], d[0], padding);
         Window w = Window.forward(op, "width", (int) x[2], (int) f[1], s[1], d[1], padding);
         return new ConvGeometry((int) x[0], (int) x[3], (int) f[3], h, w);
-    }
-
-    private static long[] inFormat(long[] nhwc, DataFormat format) {
-        return format == DataFormat.NCHW ? new long[] {nhwc[0], nhwc[3], nhwc[1], nhwc[2]} : nhwc;
     }
 }

@@ -96,8 +96,7 @@ public final class Pool2D {
     }
 
     private static long[] pooledShape(ConvGeometry g, DataFormat format) {
-        return format == DataFormat.NHWC ? new long[] {g.n(), g.h().out(), g.w().out(), g.c()}
-                : new long[] {g.n(), g.c(), g.h().out(), g.w().out()};
+        return Tensors.inFormat(new long[] {g.n(), g.h().out(), g.w().out(), g.c()}, format);
     }
 
     static ConvGeometry geometry(String op, INDArray input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
@@ -129,8 +128,7 @@ public final class Pool2D {
         long[] expected = {g.n(), g.h().out(), g.w().out(), g.c()};
         if (!Arrays.equals(Tensors.nhwc(pooled.shape(), format), expected)) {
             throw new IllegalArgumentException(op + ": " + name + " " + Tensors.shape(pooled) + " must have the pooled shape "
-                    + Arrays.toString(format == DataFormat.NCHW ? new long[] {expected[0], expected[3], expected[1], expected[2]}
-                    : expected) + " (" + format + ")");
+                    + Arrays.toString(Tensors.inFormat(expected, format)) + " (" + format + ")");
         }
         if (pooled.dataType() != t) {
             throw new IllegalArgumentException(op + ": " + name + " is " + pooled.dataType() + " but must be " + t);

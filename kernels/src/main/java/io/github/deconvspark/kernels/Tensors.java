@@ -83,12 +83,13 @@ final class Tensors {
         return io.github.deconvspark.kernels.internal.Buf.isDense(a) ? a : a.dup('c');
     }
 
-    static long[] nhwc(long[] shape, DataFormat format) {
-        return format == DataFormat.NCHW ? new long[] {shape[0], shape[2], shape[3], shape[1]} : shape.clone();
+    /** An NHWC shape in the given layout's order (the inverse of {@link #nhwc}). */
+    static long[] inFormat(long[] nhwc, DataFormat format) {
+        return format == DataFormat.NCHW ? new long[] {nhwc[0], nhwc[3], nhwc[1], nhwc[2]} : nhwc;
     }
 
-    static INDArray zeros(DataType t, long... shape) {
-        return Nd4j.create(t, shape);
+    static long[] nhwc(long[] shape, DataFormat format) {
+        return format == DataFormat.NCHW ? new long[] {shape[0], shape[2], shape[3], shape[1]} : shape.clone();
     }
 
     static INDArray uninitialized(DataType t, long... shape) {

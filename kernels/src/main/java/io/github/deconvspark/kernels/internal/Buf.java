@@ -39,8 +39,6 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
     /** this[dst .. dst+len) = src[from .. from+len); src has the same element type. */
     public abstract void copy(int dst, Buf src, int from, int len);
 
-    /** this[dst .. dst+len) += src[from .. from+len); src has the same element type. */
-    public abstract void add(int dst, Buf src, int from, int len);
 
     public abstract void zero(int dst, int len);
 
@@ -78,10 +76,6 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
             }
         }
 
-        @Override public void add(int dst, Buf src, int from, int len) {
-            FloatBuffer s = ((F32) src).b;
-            for (int j = 0; j < len; j++) b.put(dst + j, b.get(dst + j) + s.get(from + j));
-        }
 
         @Override public void zero(int dst, int len) {
             if (len < 16) {
@@ -119,10 +113,6 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
             }
         }
 
-        @Override public void add(int dst, Buf src, int from, int len) {
-            DoubleBuffer s = ((F64) src).b;
-            for (int j = 0; j < len; j++) b.put(dst + j, b.get(dst + j) + s.get(from + j));
-        }
 
         @Override public void zero(int dst, int len) {
             if (len < 16) {

@@ -40,21 +40,21 @@ public final class Nd4jOps {
     /**
      * The stride-1 input gradient (conv2d_transpose) as a conv2d of dy with the filter flipped in
      * space and with in/out swapped, padded by reach - pad on each side. libnd4j's conv2d runs at
-     * TF's speed, its transposed ops do not. Returns false, doing nothing, where that does not apply
-     * (strides or dilations, fewer than 16 channels in dy, asymmetric padding).
+     * TF's speed, its transposed ops do not. Only where {@link #backpropInputFitsConv} says so.
      */
-    public static boolean backpropInputAsConv(INDArray dy, INDArray filter, INDArray dx, Window h, Window w, int dyChannels,
-                                              int dxChannels, boolean nhwc) {
-        if (h.stride() != 1 || w.stride() != 1 || h.dilation() != 1 || w.dilation() != 1 || dyChannels < 16 || dxChannels < 16
-                || h.padBefore() != h.padAfter() || w.padBefore() != w.padAfter()
-                || h.padBefore() > h.k() - 1 || w.padBefore() > w.k() - 1) {
-            return false;
-        }
+    public static void backpropInputAsConv(INDArray dy, INDArray filter, INDArray dx, Window h, Window w, boolean nhwc) {
         INDArray flipped = flip(filter);
         int[] pads = {h.k() - 1 - h.padBefore(), w.k() - 1 - w.padBefore(), 0};
         conv2d(dy, flipped, dx, h, w, pads, nhwc);
         flipped.close();
-        return true;
+    }
+
+    /** Stride 1, no dilation, symmetric padding within the kernel's reach, >= 16 channels on both sides. */
+    public static boolean backpropInputFitsConv(Window h, Window w, int dyChannels, int dxChannels) {
+        return h.stride() == 1 && w.stride() == 1 && h.dilation() == 1 && w.dilation() == 1
+                && dyChannels >= 16 && dxChannels >= 16
+                && h.padBefore() == h.padAfter() && w.padBefore() == w.padAfter()
+                && h.padBefore() <= h.k() - 1 && w.padBefore() <= w.k() - 1;
     }
 
     /** [kh, kw, c, oc] to [kh, kw, oc, c], reversed in kh and kw (libnd4j's reverse op is ~100x slower). */
