@@ -7,12 +7,14 @@ import java.util.Arrays;
 public final class Main {
     private Main() {}
 
-    static final java.util.Set<String> JOBS = java.util.Set.of("kernels-demo");
+    static final java.util.Set<String> JOBS = java.util.Set.of("kernels-demo", "visualize", "bench-visualize");
 
     static final String USAGE = """
             usage: deconv-spark <job> [args...]
             jobs:
               kernels-demo   run every example of the TensorFlow tutorial on our kernels and print its outputs
+              bench-visualize  the visualize job on local Spark against an in-process loop (visualize's options, rounds=N)
+              visualize      deconvnet / guided backprop / saliency / Grad-CAM of a CNN over an image set (--help: options)
             """;
 
     public static void main(String[] args) {
@@ -26,6 +28,12 @@ public final class Main {
             System.err.println("deconv-spark: unknown job '" + job + "'\n" + USAGE);
             System.exit(2);
         }
+        if (job.equals("visualize")) {
+            System.exit(runJob(() -> io.github.deconvspark.jobs.visualize.Visualize.main(rest)));
+        }
+        if (job.equals("bench-visualize")) {
+            System.exit(runJob(() -> io.github.deconvspark.jobs.visualize.VisualizeBench.main(rest)));
+        }
         try {
             Natives.check();
         } catch (IllegalStateException e) {
@@ -35,6 +43,26 @@ public final class Main {
         switch (job) {
             case "kernels-demo" -> KernelsDemo.main(rest);
             default -> throw new AssertionError(job);
+        }
+    }
+
+    /** Runs a job; configuration errors print their message alone (exit 2), other failures their stack trace (exit 1). */
+    static int runJob(java.util.function.IntSupplier job) {
+        try {
+            Natives.check();
+            return job.getAsInt();
+        } catch (JobConfig.ConfigException e) {
+            System.err.println(e.getMessage());
+            return 2;
+        } catch (IllegalArgumentException e) {
+            System.err.println("deconv-spark: " + e.getMessage());
+            return 2;
+        } catch (IllegalStateException e) {
+            if (e.getMessage() != null && e.getMessage().contains("native")) {
+                System.err.println("deconv-spark: " + e.getMessage());
+                return 3;
+            }
+            throw e;
         }
     }
 }

@@ -117,15 +117,45 @@ public final class Projections {
         return new Projection(map.reshape(n, h, w), out.get(0).getDouble(0, classIndex), -1, -1);
     }
 
+    /**
+     * The deconvnet ({@link ReluRule#DECONVNET}) or guided ({@link ReluRule#GUIDED}) projection of the
+     * activation at a given position (y, x) of {@code channel}, e.g. the one a data-set-wide top-k chose:
+     * the seed is this forward pass's value there.
+     */
+    public static Projection projectAt(ReluRule rule, Graph graph, Tensor input, Tensor layer, INDArray image, int channel,
+                                       int y, int x) {
+        String m = rule == ReluRule.GUIDED ? "guided" : "deconvnet";
+        INDArray img = checkInput(m, graph, input, image);
+        checkChannel(m, graph, layer, channel);
+        if (y < 0 || y >= layer.size(1) || x < 0 || x >= layer.size(2)) {
+            throw new IllegalArgumentException(m + ": position (" + y + ", " + x + ") is outside layer " + layer.name()
+                    + " of shape " + Arrays.toString(layer.shape()));
+        }
+        Built b = build(graph, rule, m, input, layer, "layer");
+        INDArray act = graph.run(layer, Map.of(input, img));
+        return seeded(graph, b, input, img, layer, channel, act.getDouble(0, y, x, channel), y, x);
+    }
+
+    /**
+     * As {@link #projectAt}, seeded with a given activation value (e.g. the one a data-set scan
+     * measured there) instead of this pass's: one forward-backward run instead of two.
+     */
+    public static Projection projectSeeded(ReluRule rule, Graph graph, Tensor input, Tensor layer, INDArray image, int channel,
+                                           int y, int x, double value) {
+        String m = rule == ReluRule.GUIDED ? "guided" : "deconvnet";
+        INDArray img = checkInput(m, graph, input, image);
+        checkChannel(m, graph, layer, channel);
+        if (y < 0 || y >= layer.size(1) || x < 0 || x >= layer.size(2)) {
+            throw new IllegalArgumentException(m + ": position (" + y + ", " + x + ") is outside layer " + layer.name()
+                    + " of shape " + Arrays.toString(layer.shape()));
+        }
+        return seeded(graph, build(graph, rule, m, input, layer, "layer"), input, img, layer, channel, value, y, x);
+    }
+
     private static Projection project(String m, Graph graph, Tensor input, Tensor layer, INDArray image, int channel,
                                       ReluRule rule) {
         INDArray img = checkInput(m, graph, input, image);
-        checkLayer(m, graph, layer);
-        long channels = layer.size(3);
-        if (channel < 0 || channel >= channels) {
-            throw new IllegalArgumentException(m + ": channel " + channel + " is out of range for layer " + layer.name()
-                    + " of shape " + Arrays.toString(layer.shape()) + " (legal: 0 <= channel < " + channels + ")");
-        }
+        checkChannel(m, graph, layer, channel);
         Built b = build(graph, rule, m, input, layer, "layer");
         INDArray act = graph.run(layer, Map.of(input, img));
         long h = act.size(1), w = act.size(2);
@@ -145,10 +175,24 @@ public final class Projections {
             throw new IllegalArgumentException(m + ": channel " + channel + " of layer " + layer.name()
                     + " holds a non-finite maximum " + best + " for this image");
         }
+        return seeded(graph, b, input, img, layer, channel, best, by, bx);
+    }
+
+    private static Projection seeded(Graph graph, Built b, Tensor input, INDArray img, Tensor layer, int channel, double value,
+                                     int y, int x) {
         INDArray seed = Nd4j.zeros(layer.dataType(), layer.shape());
-        seed.putScalar(new long[] {0, by, bx, channel}, best);
+        seed.putScalar(new long[] {0, y, x, channel}, value);
         INDArray proj = graph.run(b.grad(), Map.of(input, img, b.seed(), seed));
-        return new Projection(proj, best, by, bx);
+        return new Projection(proj, value, y, x);
+    }
+
+    private static void checkChannel(String m, Graph graph, Tensor layer, int channel) {
+        checkLayer(m, graph, layer);
+        long channels = layer.size(3);
+        if (channel < 0 || channel >= channels) {
+            throw new IllegalArgumentException(m + ": channel " + channel + " is out of range for layer " + layer.name()
+                    + " of shape " + Arrays.toString(layer.shape()) + " (legal: 0 <= channel < " + channels + ")");
+        }
     }
 
     private static Built build(Graph graph, ReluRule rule, String m, Tensor x, Tensor y, String yWhat) {

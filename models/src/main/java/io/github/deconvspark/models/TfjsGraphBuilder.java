@@ -234,6 +234,10 @@ final class TfjsGraphBuilder {
     }
 
     private DataFormat format(TfjsNode n) {
+        return format(n, source);
+    }
+
+    static DataFormat format(TfjsNode n, String source) {
         String f = n.string("data_format", "NHWC");
         return switch (f) {
             case "NHWC" -> DataFormat.NHWC;
@@ -243,6 +247,10 @@ final class TfjsGraphBuilder {
     }
 
     private Padding padding(TfjsNode n, DataFormat f) {
+        return padding(n, f, source);
+    }
+
+    static Padding padding(TfjsNode n, DataFormat f, String source) {
         String p = n.string("padding", "VALID");
         switch (p) {
             case "SAME": return Padding.SAME;

@@ -202,6 +202,23 @@ public final class TfjsModel implements AutoCloseable {
         }
     }
 
+    /**
+     * The weight shard paths of a model.json, relative to its folder and URL-decoded, in manifest order
+     * (for copying a model from remote storage before {@link #load}).
+     */
+    public static List<String> shardPaths(byte[] modelJson, String source) {
+        Map<String, Object> root = Json.obj(Json.parse(new String(modelJson, StandardCharsets.UTF_8), source), source);
+        List<String> out = new ArrayList<>();
+        Object manifest = root.get("weightsManifest");
+        if (manifest == null) return out;
+        for (Object g : Json.list(manifest, source + ": weightsManifest")) {
+            for (Object p : Json.list(Json.obj(g, source + ": weightsManifest[]").get("paths"), source + ": weightsManifest[].paths")) {
+                out.add(java.net.URLDecoder.decode(Json.str(p, source + ": paths"), StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+
     /** The absolute path of model.json. */
     public Path path() { return modelJson; }
 

@@ -55,6 +55,10 @@ final class Arithmetic {
                     case DIV -> in[1].rdiv(v);
                 };
             }
+            INDArray row = rowBroadcast(in[0], in[1], shape, false);
+            if (row != null) return row;
+            row = rowBroadcast(in[1], in[0], shape, true);
+            if (row != null) return row;
             // ND4J broadcasts one side only; materializing the smaller side keeps every case right.
             INDArray a = Arrays2.expand(in[0], shape);
             INDArray b = Arrays2.expand(in[1], shape);
@@ -67,6 +71,30 @@ final class Arithmetic {
             Arrays2.closeUnless(a, in);
             Arrays2.closeUnless(b, in);
             return r;
+        }
+
+        /**
+         * The common CNN case, a per-channel vector against a channels-last tensor (bias, batch-norm
+         * scale and offset): {@code full} of the result's shape and {@code vec} of shape [..1.., C]
+         * with C its last dimension, computed as one native row-vector op over a [rows, C] view
+         * (materializing the vector costs ~10x more). {@code vecFirst}: vec is the left operand.
+         * Null when the case does not apply.
+         */
+        private INDArray rowBroadcast(INDArray full, INDArray vec, long[] shape, boolean vecFirst) {
+            if (!Arrays.equals(full.shape(), shape) || shape.length < 2 || vec.length() < 2) return null;
+            long c = shape[shape.length - 1];
+            long[] vs = vec.shape();
+            if (vs.length == 0 || vs[vs.length - 1] != c || vec.length() != c) return null;
+            if (full.ordering() != 'c' || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(full)) return null;
+            INDArray m = full.reshape('c', full.length() / c, c);
+            INDArray v = vec.reshape('c', 1, c);
+            INDArray r = switch (kind) {
+                case ADD -> m.addRowVector(v);
+                case MUL -> m.mulRowVector(v);
+                case SUB -> vecFirst ? m.rsubRowVector(v) : m.subRowVector(v);
+                case DIV -> vecFirst ? m.rdivRowVector(v) : m.divRowVector(v);
+            };
+            return r.reshape('c', shape);
         }
 
         @Override public Tensor[] backward(Backward bw) {

@@ -1,0 +1,243 @@
+package io.github.deconvspark.jobs;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A job's configuration, resolved and validated before anything runs. Sources, later ones winning:
+ * the job's built-in key list, its defaults file {@code <job>.conf} on the classpath (the repository's
+ * {@code conf/}), {@code --config FILE} (properties format), then the command line
+ * ({@code --key value}, {@code --key=value} or {@code key=value}). Keys starting with {@code spark.}
+ * go to Spark's configuration. Any other unknown key is an error that names it and the legal keys.
+ */
+public final class JobConfig {
+
+    /** A legal key: its default ({@code null} = required) and a line of help. */
+    public record Key(String name, String dflt, String help) {}
+
+    /** A configuration error, for the user (printed without a stack trace, exit code 2). */
+    public static final class ConfigException extends IllegalArgumentException {
+        public ConfigException(String message) { super(message); }
+    }
+
+    private final String job;
+    private final Map<String, String> values;
+    private final Map<String, String> spark;
+    private final Map<String, String> sources;
+
+    private JobConfig(String job, Map<String, String> values, Map<String, String> spark, Map<String, String> sources) {
+        this.job = job;
+        this.values = values;
+        this.spark = spark;
+        this.sources = sources;
+    }
+
+    public static JobConfig parse(String job, List<Key> keys, String[] args) {
+        Map<String, Key> legal = new LinkedHashMap<>();
+        for (Key k : keys) legal.put(k.name(), k);
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> sources = new LinkedHashMap<>();
+        Map<String, String> spark = new TreeMap<>();
+        for (Key k : keys) {
+            if (k.dflt() != null) {
+                values.put(k.name(), k.dflt());
+                sources.put(k.name(), "built-in");
+            }
+        }
+        String resource = job + ".conf";
+        try (InputStream in = JobConfig.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+                put(job, legal, values, spark, sources, p, "defaults " + resource);
+            }
+        } catch (IOException e) {
+            throw new ConfigException(job + ": cannot read the defaults " + resource + ": " + e.getMessage());
+        }
+        List<String[]> cli = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String key, value;
+            if (a.startsWith("--")) {
+                String body = a.substring(2);
+                int eq = body.indexOf('=');
+                if (eq >= 0) {
+                    key = body.substring(0, eq);
+                    value = body.substring(eq + 1);
+                } else {
+                    if (i + 1 >= args.length) throw new ConfigException(job + ": option --" + body + " needs a value");
+                    key = body;
+                    value = args[++i];
+                }
+            } else if (a.contains("=")) {
+                key = a.substring(0, a.indexOf('='));
+                value = a.substring(a.indexOf('=') + 1);
+            } else {
+                throw new ConfigException(job + ": unexpected argument '" + a + "' (use --key value or key=value; "
+                        + "bin/deconv-spark " + job + " --help lists the keys)");
+            }
+            if (key.equals("config")) {
+                Path f = Path.of(value);
+                if (!Files.isRegularFile(f)) throw new ConfigException(job + ": --config " + value + ": no such file");
+                Properties p = new Properties();
+                try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+                    p.load(r);
+                } catch (IOException e) {
+                    throw new ConfigException(job + ": --config " + value + ": " + e.getMessage());
+                }
+                put(job, legal, values, spark, sources, p, "--config " + value);
+            } else {
+                cli.add(new String[] {key, value});
+            }
+        }
+        for (String[] kv : cli) put(job, legal, values, spark, sources, kv[0], kv[1], "command line");
+        for (Key k : keys) {
+            if (!values.containsKey(k.name()) || values.get(k.name()).isBlank()) {
+                if (k.dflt() == null) {
+                    throw new ConfigException(job + ": --" + k.name() + " is required (" + k.help() + ")");
+                }
+            }
+        }
+        return new JobConfig(job, values, spark, sources);
+    }
+
+    private static void put(String job, Map<String, Key> legal, Map<String, String> values, Map<String, String> spark,
+                            Map<String, String> sources, Properties p, String source) {
+        for (String key : new TreeMap<>(toMap(p)).keySet()) put(job, legal, values, spark, sources, key, p.getProperty(key), source);
+    }
+
+    private static Map<String, String> toMap(Properties p) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String k : p.stringPropertyNames()) m.put(k, p.getProperty(k));
+        return m;
+    }
+
+    private static void put(String job, Map<String, Key> legal, Map<String, String> values, Map<String, String> spark,
+                            Map<String, String> sources, String key, String value, String source) {
+        key = key.trim();
+        value = value.trim();
+        if (key.startsWith("spark.")) {
+            spark.put(key, value);
+            return;
+        }
+        if (!legal.containsKey(key)) {
+            String near = nearest(key, legal.keySet());
+            throw new ConfigException(job + ": unknown option '" + key + "' (from " + source + ")"
+                    + (near == null ? "" : "; did you mean '" + near + "'?") + " Legal options: " + String.join(", ", legal.keySet())
+                    + ", and spark.* for Spark.");
+        }
+        values.put(key, value);
+        sources.put(key, source);
+    }
+
+    private static String nearest(String key, Set<String> legal) {
+        String best = null;
+        int bestD = Integer.MAX_VALUE;
+        for (String l : legal) {
+            int d = distance(key.toLowerCase(Locale.ROOT), l);
+            if (d < bestD) {
+                bestD = d;
+                best = l;
+            }
+        }
+        return bestD <= Math.max(2, key.length() / 3) ? best : null;
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    /** Help text: every key with its default and help. */
+    public static String help(String job, List<Key> keys) {
+        StringBuilder sb = new StringBuilder("usage: bin/deconv-spark " + job + " [--key value | key=value ...] [--config FILE]\n");
+        for (Key k : keys) {
+            sb.append(String.format("  --%-20s %s%s%n", k.name(), k.help(), k.dflt() == null ? " (required)"
+                    : k.dflt().isEmpty() ? "" : " (default: " + k.dflt() + ")"));
+        }
+        sb.append("  spark.*=VALUE           passed to Spark's configuration (e.g. spark.executor.memory=4g)\n");
+        return sb.toString();
+    }
+
+    public String job() { return job; }
+
+    public String get(String key) {
+        if (!values.containsKey(key)) throw new IllegalStateException(job + ": no key " + key);
+        return values.get(key);
+    }
+
+    public int getInt(String key, int min, int max) {
+        String v = get(key);
+        try {
+            int i = Integer.parseInt(v);
+            if (i < min || i > max) throw new NumberFormatException();
+            return i;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(job + ": --" + key + " must be an integer in [" + min + ", " + max + "], got '" + v + "'");
+        }
+    }
+
+    public long getLong(String key, long min, long max) {
+        String v = get(key);
+        try {
+            long i = Long.parseLong(v);
+            if (i < min || i > max) throw new NumberFormatException();
+            return i;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(job + ": --" + key + " must be an integer in [" + min + ", " + max + "], got '" + v + "'");
+        }
+    }
+
+    public boolean getBool(String key) {
+        String v = get(key).toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "true", "yes", "1" -> true;
+            case "false", "no", "0" -> false;
+            default -> throw new ConfigException(job + ": --" + key + " must be true or false, got '" + get(key) + "'");
+        };
+    }
+
+    public String choice(String key, List<String> legal) {
+        String v = get(key);
+        if (!legal.contains(v)) throw new ConfigException(job + ": --" + key + " must be one of " + legal + ", got '" + v + "'");
+        return v;
+    }
+
+    /** Comma-separated, trimmed, empty items dropped. */
+    public List<String> list(String key) {
+        List<String> out = new ArrayList<>();
+        for (String s : get(key).split(",")) if (!s.isBlank()) out.add(s.trim());
+        return out;
+    }
+
+    /** The resolved configuration (job keys), in key order. */
+    public Map<String, String> resolved() { return new LinkedHashMap<>(values); }
+
+    /** Where each key's value came from. */
+    public Map<String, String> sources() { return new LinkedHashMap<>(sources); }
+
+    /** The spark.* keys given. */
+    public Map<String, String> spark() { return new TreeMap<>(spark); }
+}

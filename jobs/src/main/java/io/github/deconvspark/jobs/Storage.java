@@ -1,0 +1,181 @@
+package io.github.deconvspark.jobs;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+
+/**
+ * Files on any Hadoop file system (local paths by default), and the atomic commit of a job's output:
+ * a job writes into a hidden staging folder beside the output ({@code .NAME.staging-RUNID}), then
+ * {@link #commit} swaps it in with renames, so the output path only ever holds a complete result.
+ * A killed run leaves only a hidden staging folder, removed by the next run ({@link #cleanStale}).
+ */
+public final class Storage {
+    private Storage() {}
+
+    public static org.apache.hadoop.fs.Path path(String uri) {
+        return new org.apache.hadoop.fs.Path(uri);
+    }
+
+    public static FileSystem fs(org.apache.hadoop.fs.Path p, Configuration conf) {
+        try {
+            return p.getFileSystem(conf);
+        } catch (IOException e) {
+            throw new UncheckedIOException("no file system for " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Absolute, qualified form of a user's path or URI (a plain path is a local file). */
+    public static String qualify(String uri, Configuration conf) {
+        org.apache.hadoop.fs.Path p = path(uri);
+        if (p.toUri().getScheme() == null) {
+            p = new org.apache.hadoop.fs.Path("file://" + Path.of(uri).toAbsolutePath().normalize());
+        }
+        return fs(p, conf).makeQualified(p).toString();
+    }
+
+    public static byte[] read(String uri, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path p = path(uri);
+        try (InputStream in = fs(p, conf).open(p)) {
+            return in.readAllBytes();
+        }
+    }
+
+    public static boolean exists(String uri, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path p = path(uri);
+        return fs(p, conf).exists(p);
+    }
+
+    /** Writes bytes (overwriting: task retries write the same file again). */
+    public static void write(String uri, byte[] bytes, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path p = path(uri);
+        try (OutputStream out = fs(p, conf).create(p, true)) {
+            out.write(bytes);
+        }
+    }
+
+    public static void writeString(String uri, String text, Configuration conf) throws IOException {
+        write(uri, text.getBytes(StandardCharsets.UTF_8), conf);
+    }
+
+    public static String readString(String uri, Configuration conf) throws IOException {
+        return new String(read(uri, conf), StandardCharsets.UTF_8);
+    }
+
+    /** A listed file. */
+    public record FileRef(String path, long length, long modificationTime) implements java.io.Serializable {}
+
+    /**
+     * Every file under a file, folder (recursively) or glob, with its size and time, sorted by path;
+     * names starting with '.' or '_' (hidden, Spark and Hadoop markers) are left out, as Spark does.
+     * Empty files are listed (Spark's file sources skip them silently; a job should reject them).
+     * Only names and sizes come to the driver, never contents.
+     */
+    public static java.util.List<FileRef> listFiles(String input, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path p = path(input);
+        FileSystem fs = fs(p, conf);
+        FileStatus[] roots = fs.globStatus(p);
+        if (roots == null || roots.length == 0) throw new java.io.FileNotFoundException("no such file or folder: " + input);
+        java.util.List<FileRef> out = new java.util.ArrayList<>();
+        for (FileStatus root : roots) {
+            if (root.isFile()) {
+                if (!hidden(root.getPath().getName())) out.add(new FileRef(root.getPath().toString(), root.getLen(), root.getModificationTime()));
+                continue;
+            }
+            String prefix = root.getPath().toUri().getPath();
+            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(root.getPath(), true);
+            while (it.hasNext()) {
+                FileStatus f = it.next();
+                String rel = f.getPath().toUri().getPath().substring(prefix.length());
+                boolean skip = false;
+                for (String part : rel.split("/")) skip |= hidden(part);
+                if (!skip) out.add(new FileRef(f.getPath().toString(), f.getLen(), f.getModificationTime()));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(FileRef::path));
+        return out;
+    }
+
+    private static boolean hidden(String name) {
+        return name.startsWith(".") || name.startsWith("_");
+    }
+
+    /** The staging folder for an output: hidden, beside it, unique to the run. */
+    public static String staging(String output, String runId) {
+        org.apache.hadoop.fs.Path out = path(output);
+        return new org.apache.hadoop.fs.Path(out.getParent(), "." + out.getName() + ".staging-" + runId).toString();
+    }
+
+    /** Removes staging folders that killed runs left beside {@code output} (not the current run's). */
+    public static int cleanStale(String output, String currentRunId, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path out = path(output);
+        FileSystem fs = fs(out, conf);
+        if (!fs.exists(out.getParent())) return 0;
+        int n = 0;
+        for (FileStatus s : fs.listStatus(out.getParent())) {
+            String name = s.getPath().getName();
+            boolean mine = name.startsWith("." + out.getName() + ".staging-") || name.startsWith("." + out.getName() + ".old-");
+            if (mine && !name.endsWith(currentRunId)) {
+                fs.delete(s.getPath(), true);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Swaps the complete staging folder in as {@code output}: the previous output (if any) is renamed
+     * aside, the staging folder renamed to the output, and the old one deleted. Each rename is atomic
+     * on HDFS and local file systems; at no time does the output path hold a partial result.
+     */
+    public static void commit(String staging, String output, String runId, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path out = path(output), st = path(staging);
+        FileSystem fs = fs(out, conf);
+        org.apache.hadoop.fs.Path old = new org.apache.hadoop.fs.Path(out.getParent(), "." + out.getName() + ".old-" + runId);
+        if (fs.exists(out) && !fs.rename(out, old)) throw new IOException("cannot move the previous output " + out + " aside to " + old);
+        if (!fs.rename(st, out)) throw new IOException("cannot rename " + st + " to " + out);
+        if (fs.exists(old)) fs.delete(old, true);
+    }
+
+    public static String newRunId() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static final Map<String, Path> LOCAL_COPIES = new ConcurrentHashMap<>();
+
+    /**
+     * A local copy of a file and the sibling files it names (e.g. a model.json and its weight shards),
+     * made once per JVM per URI; a local path is used as it is.
+     */
+    public static Path localCopy(String uri, java.util.function.Function<byte[], java.util.List<String>> siblings, Configuration conf) {
+        org.apache.hadoop.fs.Path p = path(uri);
+        if (p.toUri().getScheme() == null || p.toUri().getScheme().equals("file")) return Path.of(p.toUri().getPath());
+        return LOCAL_COPIES.computeIfAbsent(uri, u -> {
+            try {
+                Path dir = Files.createTempDirectory("deconv-spark-model-");
+                dir.toFile().deleteOnExit();
+                byte[] main = read(u, conf);
+                Path local = dir.resolve(p.getName());
+                for (String rel : siblings.apply(main)) {
+                    Path target = dir.resolve(rel).normalize();
+                    Files.createDirectories(target.getParent());
+                    Files.write(target, read(new org.apache.hadoop.fs.Path(p.getParent(), rel).toString(), conf));
+                }
+                Files.write(local, main);
+                return local;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot copy " + u + " to local disk: " + e.getMessage(), e);
+            }
+        });
+    }
+}

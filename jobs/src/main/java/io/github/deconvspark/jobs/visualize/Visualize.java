@@ -1,0 +1,532 @@
+package io.github.deconvspark.jobs.visualize;
+
+import io.github.deconvspark.jobs.JobConfig;
+import io.github.deconvspark.jobs.Sparks;
+import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.models.TfjsModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.Tuple2;
+
+/**
+ * The visualize job: images from any Hadoop file system URI through a TF.js CNN, the data set's top-k
+ * activations of chosen feature maps (or class scores) projected back to pixels, written as PNGs,
+ * Parquet tables, an HTML gallery and a manifest, committed atomically.
+ *
+ * <ol>
+ *   <li>List the input (paths, sizes, times; no bytes on the driver). Images unchanged since the
+ *       previous output (same path, size, time, model and settings) reuse its activations.</li>
+ *   <li>Scan: the other images, sorted by path, in fixed batches of {@code batch} consecutive images
+ *       (so results do not depend on the partitioning); executors read, decode, resize and run them,
+ *       keeping each unit's strongest value; bad files become reject rows. Written as activations.parquet.</li>
+ *   <li>Top-k per unit over all images: a mergeable aggregate, combined with treeReduce.</li>
+ *   <li>Project: executors re-read the selected images and project each selection (batch 1),
+ *       writing PNGs; rows with the raw values go to projections.parquet.</li>
+ *   <li>Gallery, manifest, commit.</li>
+ * </ol>
+ */
+public final class Visualize {
+    private Visualize() {}
+
+    public static final List<JobConfig.Key> KEYS = List.of(
+            new JobConfig.Key("input", null, "images: a file, a folder (read recursively) or a glob, on any Hadoop file system URI"),
+            new JobConfig.Key("model", null, "TF.js graph model.json (its weight shards beside it), local path or URI"),
+            new JobConfig.Key("output", null, "output folder (replaced atomically when the run completes)"),
+            new JobConfig.Key("method", "deconvnet", "deconvnet | guided | saliency | gradcam"),
+            new JobConfig.Key("layers", "", "layers to project (deconvnet, guided) or to map (gradcam), comma-separated node names or suffixes"),
+            new JobConfig.Key("channels", "0-7", "feature maps per layer: all, a-b, or a,b,c"),
+            new JobConfig.Key("head", "", "saliency / gradcam: the pre-softmax class-score layer"),
+            new JobConfig.Key("classes", "all", "saliency / gradcam: classes of the head: all, a-b, or a,b,c"),
+            new JobConfig.Key("top-k", "9", "the k strongest activations per feature map (per class) over the data set"),
+            new JobConfig.Key("batch", "8", "images per forward pass in the scan"),
+            new JobConfig.Key("partitions", "0", "scan partitions (0: 4 per core of the default parallelism)"),
+            new JobConfig.Key("max-image-pixels", "40000000", "larger images are rejected before decoding"),
+            new JobConfig.Key("min-image-side", "8", "images with a smaller side are rejected"),
+            new JobConfig.Key("reuse", "true", "reuse the previous output's activations of unchanged images"),
+            new JobConfig.Key("master", "", "Spark master URL (default: the one spark-submit gives, else local[*])"),
+            new JobConfig.Key("title", "deconv-spark", "gallery title"));
+
+    static final StructType LISTING = new StructType()
+            .add("path", DataTypes.StringType, false)
+            .add("length", DataTypes.LongType, false)
+            .add("modificationTime", DataTypes.TimestampType, false);
+
+    static final StructType ACTIVATIONS = new StructType()
+            .add("path", DataTypes.StringType, false)
+            .add("length", DataTypes.LongType, false)
+            .add("modificationTime", DataTypes.TimestampType, false)
+            .add("ok", DataTypes.BooleanType, false)
+            .add("reason", DataTypes.StringType, true)
+            .add("note", DataTypes.StringType, true)
+            .add("width", DataTypes.IntegerType, false)
+            .add("height", DataTypes.IntegerType, false)
+            .add("values", DataTypes.createArrayType(DataTypes.FloatType, false), true)
+            .add("positions", DataTypes.createArrayType(DataTypes.IntegerType, false), true);
+
+    static final StructType PROJECTIONS = new StructType()
+            .add("unit", DataTypes.IntegerType, false)
+            .add("layer", DataTypes.StringType, false)
+            .add("node", DataTypes.StringType, false)
+            .add("channel", DataTypes.IntegerType, false)
+            .add("rank", DataTypes.IntegerType, false)
+            .add("image", DataTypes.StringType, false)
+            .add("activation", DataTypes.FloatType, false)
+            .add("y", DataTypes.IntegerType, false)
+            .add("x", DataTypes.IntegerType, false)
+            .add("box", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
+            .add("method", DataTypes.StringType, false)
+            .add("projection_file", DataTypes.StringType, false)
+            .add("patch_file", DataTypes.StringType, false)
+            .add("shape", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
+            .add("values", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
+    /** What a run did. */
+    public record Summary(String output, long files, long images, long rejects, long reused, long scanned, long projections,
+                          double seconds) {
+        public double imagesPerSecond() { return seconds > 0 ? (images + rejects) / seconds : 0; }
+
+        public String gallery() { return output + "/index.html"; }
+    }
+
+    /** Typed, validated settings. */
+    record Settings(String input, String model, String output, String method, List<String> layers, String channels, String head,
+                    String classes, int topK, int batch, int partitions, ImagePrep.Limits limits, boolean reuse, String title) {
+        static Settings of(JobConfig c, Configuration conf) {
+            String method = c.choice("method", List.of("deconvnet", "guided", "saliency", "gradcam"));
+            return new Settings(Storage.qualify(c.get("input"), conf), Storage.qualify(c.get("model"), conf),
+                    Storage.qualify(c.get("output"), conf), method, c.list("layers"), c.get("channels"), c.get("head"),
+                    c.get("classes"), c.getInt("top-k", 1, 10_000), c.getInt("batch", 1, 1024), c.getInt("partitions", 0, 1_000_000),
+                    new ImagePrep.Limits(c.getLong("max-image-pixels", 1, Long.MAX_VALUE), c.getInt("min-image-side", 1, 1 << 20)),
+                    c.getBool("reuse"), c.get("title"));
+        }
+    }
+
+    /** bin/deconv-spark visualize ...: returns the exit code. */
+    public static int main(String[] args) {
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h")) {
+                System.out.print(JobConfig.help("visualize", KEYS));
+                return 0;
+            }
+        }
+        JobConfig cfg = JobConfig.parse("visualize", KEYS, args);
+        SparkSession spark = Sparks.session("deconv-spark visualize", cfg.get("master"), cfg.spark());
+        try {
+            Summary s = run(spark, cfg);
+            System.out.printf("visualize: %d images, %d projections, %d rejects (%d reused, %d scanned) in %.1f s, %.1f images/s%n",
+                    s.images(), s.projections(), s.rejects(), s.reused(), s.scanned(), s.seconds(), s.imagesPerSecond());
+            System.out.println("gallery: " + s.gallery());
+            return 0;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** Runs the job on a given session (tests, benchmarks). */
+    public static Summary run(SparkSession spark, JobConfig cfg) {
+        long t0 = System.nanoTime();
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Settings st = Settings.of(cfg, conf);
+        try {
+            return run(spark, cfg, st, conf, t0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Summary run(SparkSession spark, JobConfig cfg, Settings st, Configuration conf, long t0) throws IOException {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Path localModel = Storage.localCopy(st.model(), b -> TfjsModel.shardPaths(b, st.model()), conf);
+        Visualizer.Plan plan;
+        try (TfjsModel m = TfjsModel.load(localModel)) {
+            plan = Visualizer.plan(m, st.method(), st.layers(), st.channels(), st.head(), st.classes(), st.batch());
+        }
+        if (Storage.exists(st.output(), conf) && !Storage.exists(st.output() + "/manifest.json", conf)) {
+            throw new JobConfig.ConfigException("visualize: the output " + st.output() + " exists and is not a visualize output "
+                    + "(no manifest.json); choose another --output or remove it");
+        }
+        String runId = Storage.newRunId();
+        Storage.cleanStale(st.output(), runId, conf);
+        String staging = Storage.staging(st.output(), runId);
+        String scanKey = scanKey(plan, st);
+        progress("planned " + plan.units().size() + " units (" + plan.method() + "), model " + plan.modelSha256().substring(0, 12)
+                + ", staging " + staging);
+
+        // 1. list
+        List<Row> listed = new ArrayList<>();
+        List<Storage.FileRef> refs;
+        try {
+            refs = Storage.listFiles(st.input(), conf);
+        } catch (java.io.FileNotFoundException e) {
+            throw new JobConfig.ConfigException("visualize: --input " + st.input() + ": " + e.getMessage());
+        }
+        for (Storage.FileRef f : refs) {
+            listed.add(RowFactory.create(f.path(), f.length(), new Timestamp(f.modificationTime())));
+        }
+        long files = listed.size();
+        if (files == 0) throw new JobConfig.ConfigException("visualize: no files under --input " + st.input());
+        int listParts = (int) Math.max(1, Math.min(files / 10_000 + 1, 1000));
+        Dataset<Row> listing = spark.createDataFrame(jsc.parallelize(listed, listParts), LISTING);
+        listed = null;
+        Dataset<Row> todo = listing;
+        Dataset<Row> reused = null;
+        String prior = st.output() + "/activations.parquet";
+        if (st.reuse() && Storage.exists(prior, conf) && Storage.exists(st.output() + "/_scan_key", conf)
+                && Storage.readString(st.output() + "/_scan_key", conf).equals(scanKey)) {
+            // Read the prior table into the staging folder first: the commit later replaces the output it lives in.
+            Dataset<Row> old = spark.read().schema(ACTIVATIONS).parquet(prior);
+            List<String> keys = List.of("path", "length", "modificationTime");
+            reused = old.join(listing, scala.jdk.javaapi.CollectionConverters.asScala(keys).toSeq(), "left_semi");
+            todo = listing.join(old.select("path", "length", "modificationTime"),
+                    scala.jdk.javaapi.CollectionConverters.asScala(keys).toSeq(), "left_anti");
+        }
+        long n = todo.count();
+        long nReused = files - n;
+        progress(files + " files, " + nReused + " reused from the previous output, " + n + " to scan");
+
+        // 2. scan
+        Broadcast<SerializableConfiguration> hconf = jsc.broadcast(new SerializableConfiguration(conf));
+        Broadcast<Visualizer.Plan> bplan = jsc.broadcast(plan);
+        String model = st.model();
+        ImagePrep.Limits limits = st.limits();
+        int batch = st.batch();
+        int parts = st.partitions() > 0 ? st.partitions() : Math.max(1, jsc.defaultParallelism() * 4);
+        long batches = (n + batch - 1) / batch;
+        int scanParts = (int) Math.max(1, Math.min(parts, batches));
+        Dataset<Row> scanned = spark.createDataFrame(jsc.emptyRDD(), ACTIVATIONS);
+        if (n > 0) {
+            JavaPairRDD<Long, Row> indexed = todo.javaRDD().sortBy(r -> r.getString(0), true, scanParts).zipWithIndex()
+                    .mapToPair(t -> new Tuple2<>(t._2(), t._1()));
+            JavaRDD<Row> rows = indexed.repartitionAndSortWithinPartitions(new BatchPartitioner(scanParts, n, batch))
+                    .mapPartitions(it -> new ScanIterator(it, bplan.value(), model, limits, batch, hconf.value().value()));
+            scanned = spark.createDataFrame(rows, ACTIVATIONS);
+        }
+        Dataset<Row> all = reused == null ? scanned : scanned.unionByName(reused);
+        all.write().parquet(staging + "/activations.parquet");
+        Dataset<Row> act = spark.read().schema(ACTIVATIONS).parquet(staging + "/activations.parquet");
+        long images = act.filter("ok").count();
+        long rejects = files - images;
+        act.filter("NOT ok").select("path", "length", "modificationTime", "reason").orderBy("path").coalesce(1)
+                .write().parquet(staging + "/rejects.parquet");
+        progress("scanned: " + images + " images, " + rejects + " rejects");
+
+        // 3. top-k
+        int k = st.topK(), units = plan.units().size();
+        TopK top = images == 0 ? new TopK(units, k) : act.filter("ok").select("path", "values", "positions").javaRDD()
+                .mapPartitions(it -> {
+                    TopK t = new TopK(units, k);
+                    while (it.hasNext()) {
+                        Row r = it.next();
+                        List<Float> v = r.getList(1);
+                        List<Integer> p = r.getList(2);
+                        float[] vs = new float[v.size()];
+                        int[] ps = new int[p.size()];
+                        for (int i = 0; i < vs.length; i++) {
+                            vs[i] = v.get(i);
+                            ps[i] = p.get(i);
+                        }
+                        t.add(r.getString(0), vs, ps);
+                    }
+                    return List.of(t).iterator();
+                }).treeReduce(TopK::merge, 2);
+        Map<String, List<Visualizer.Selection>> byImage = new TreeMap<>();
+        int selections = 0;
+        for (int u = 0; u < units; u++) {
+            List<TopK.Entry> es = top.of(u);
+            for (int r = 0; r < es.size(); r++) {
+                TopK.Entry e = es.get(r);
+                byImage.computeIfAbsent(e.path(), x -> new ArrayList<>()).add(new Visualizer.Selection(u, r + 1, e.path(), e.value(), e.position()));
+                selections++;
+            }
+        }
+        progress("top-" + k + ": " + selections + " projections of " + byImage.size() + " images");
+
+        // 4. project
+        long projections = 0;
+        if (!byImage.isEmpty()) {
+            Broadcast<Map<String, List<Visualizer.Selection>>> bsel = jsc.broadcast(new HashMap<>(byImage));
+            int projParts = Math.max(1, Math.min(byImage.size(), jsc.defaultParallelism() * 4));
+            JavaRDD<Row> chosen = listing.javaRDD().filter(r -> bsel.value().containsKey(r.getString(0)));
+            JavaRDD<Row> projected = chosen.repartition(projParts).mapPartitions(it ->
+                    new ProjectIterator(it, bplan.value(), model, limits, bsel.value(), staging, hconf.value().value()));
+            spark.createDataFrame(projected, PROJECTIONS).write().parquet(staging + "/projections.parquet");
+            projections = spark.read().parquet(staging + "/projections.parquet").count();
+        } else {
+            spark.createDataFrame(jsc.emptyRDD(), PROJECTIONS).write().parquet(staging + "/projections.parquet");
+        }
+
+        // 5. gallery, manifest, commit
+        List<Row> meta = spark.read().parquet(staging + "/projections.parquet").drop("values").orderBy("unit", "rank").collectAsList();
+        List<Row> rejectRows = spark.read().parquet(staging + "/rejects.parquet").orderBy("path").limit(Gallery.MAX_REJECTS).collectAsList();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Summary summary = new Summary(st.output(), files, images, rejects, nReused, n, projections, seconds);
+        Storage.writeString(staging + "/index.html", Gallery.html(st.title(), plan, meta, rejectRows, summary, st.model()), conf);
+        Map<String, Object> manifest = new LinkedHashMap<>();
+        manifest.put("job", "visualize");
+        manifest.put("run_id", runId);
+        manifest.put("finished", Instant.now().toString());
+        manifest.put("config", cfg.resolved());
+        manifest.put("config_sources", cfg.sources());
+        manifest.put("spark_config", cfg.spark());
+        manifest.put("spark", Map.of("master", spark.sparkContext().master(), "version", spark.version(),
+                "default_parallelism", jsc.defaultParallelism(), "scan_partitions", scanParts));
+        Map<String, Object> mm = new LinkedHashMap<>();
+        mm.put("uri", st.model());
+        mm.put("sha256", plan.modelSha256());
+        mm.put("input_size", plan.size());
+        manifest.put("model", mm);
+        List<Object> unitList = new ArrayList<>();
+        for (Visualizer.Unit u : plan.units()) {
+            unitList.add(new LinkedHashMap<>(Map.of("unit", u.index(), "layer", u.label(), "node", u.node(), "channel", u.channel())));
+        }
+        manifest.put("units", unitList);
+        Map<String, Object> counts = new LinkedHashMap<>();
+        counts.put("files", files);
+        counts.put("images", images);
+        counts.put("rejects", rejects);
+        counts.put("reused", nReused);
+        counts.put("scanned", n);
+        counts.put("projections", projections);
+        manifest.put("counts", counts);
+        manifest.put("seconds", Math.round(seconds * 10) / 10.0);
+        manifest.put("images_per_second", Math.round(summary.imagesPerSecond() * 10) / 10.0);
+        manifest.put("outputs", List.of("index.html", "images/", "projections.parquet", "activations.parquet", "rejects.parquet",
+                "manifest.json"));
+        Storage.writeString(staging + "/manifest.json", JsonOut.write(manifest) + "\n", conf);
+        Storage.writeString(staging + "/_scan_key", scanKey, conf);
+        Storage.writeString(staging + "/_SUCCESS", "", conf);
+        Storage.commit(staging, st.output(), runId, conf);
+        return summary;
+    }
+
+    /** Everything that makes stored activations reusable: the model, the units, the preprocessing. */
+    static String scanKey(Visualizer.Plan plan, Settings st) {
+        StringBuilder sb = new StringBuilder("v1;").append(plan.modelSha256()).append(';').append(plan.method()).append(';')
+                .append(plan.size()).append(';').append(plan.batch()).append(';').append(st.limits());
+        for (Visualizer.Unit u : plan.units()) sb.append(';').append(u.node()).append('#').append(u.channel()).append('@').append(u.scoreNode());
+        return sb.toString();
+    }
+
+    static void progress(String s) {
+        System.err.println("visualize: " + s);
+    }
+
+    /** Batch b (= index / batch) goes to partition b * parts / batches: contiguous runs of whole batches. */
+    static final class BatchPartitioner extends Partitioner {
+        private final int parts;
+        private final long batches;
+        private final int batch;
+
+        BatchPartitioner(int parts, long n, int batch) {
+            this.parts = parts;
+            this.batch = batch;
+            this.batches = Math.max(1, (n + batch - 1) / batch);
+        }
+
+        @Override public int numPartitions() { return parts; }
+
+        @Override public int getPartition(Object key) {
+            long b = (Long) key / batch;
+            return (int) Math.min(parts - 1, b * parts / batches);
+        }
+
+        @Override public boolean equals(Object o) {
+            return o instanceof BatchPartitioner p && p.parts == parts && p.batches == batches && p.batch == batch;
+        }
+
+        @Override public int hashCode() { return parts * 31 + batch; }
+    }
+
+    /** One Visualizer per (thread, model, batch): executors reuse the loaded model across tasks. */
+    private static final ThreadLocal<Map<String, Visualizer>> VISUALIZERS = ThreadLocal.withInitial(HashMap::new);
+
+    static Visualizer visualizer(Visualizer.Plan plan, String model, int batch, Configuration conf) {
+        return VISUALIZERS.get().computeIfAbsent(plan.modelSha256() + "/" + model + "/" + batch + "/" + plan.hashCode(), key -> {
+            io.github.deconvspark.kernels.Natives.check();
+            Path local = Storage.localCopy(model, b -> TfjsModel.shardPaths(b, model), conf);
+            return new Visualizer(plan, local, batch);
+        });
+    }
+
+    /** Scan rows, one batch at a time (memory bounded by one batch of images). */
+    static final class ScanIterator implements Iterator<Row> {
+        private final Iterator<Tuple2<Long, Row>> in;
+        private final Visualizer.Plan plan;
+        private final String model;
+        private final ImagePrep.Limits limits;
+        private final int batch;
+        private final Configuration conf;
+        private final List<Row> ready = new ArrayList<>();
+        private Tuple2<Long, Row> pending;
+        private int next;
+
+        ScanIterator(Iterator<Tuple2<Long, Row>> in, Visualizer.Plan plan, String model, ImagePrep.Limits limits, int batch,
+                     Configuration conf) {
+            this.in = in;
+            this.plan = plan;
+            this.model = model;
+            this.limits = limits;
+            this.batch = batch;
+            this.conf = conf;
+        }
+
+        @Override public boolean hasNext() {
+            if (next < ready.size()) return true;
+            ready.clear();
+            next = 0;
+            if (pending == null && in.hasNext()) pending = in.next();
+            if (pending == null) return false;
+            long b = pending._1() / batch;
+            List<Row> files = new ArrayList<>();
+            while (pending != null && pending._1() / batch == b) {
+                files.add(pending._2());
+                pending = in.hasNext() ? in.next() : null;
+            }
+            ready.addAll(scanBatch(files, plan, model, limits, batch, conf));
+            return !ready.isEmpty();
+        }
+
+        @Override public Row next() {
+            if (!hasNext()) throw new NoSuchElementException();
+            return ready.get(next++);
+        }
+    }
+
+    /** Reads, prepares and scans one batch of listing rows (path, length, modificationTime). */
+    static List<Row> scanBatch(List<Row> files, Visualizer.Plan plan, String model, ImagePrep.Limits limits, int batch,
+                               Configuration conf) {
+        List<ImagePrep.Result> prepared = new ArrayList<>();
+        List<float[]> ok = new ArrayList<>();
+        for (Row f : files) {
+            ImagePrep.Result r;
+            try {
+                r = ImagePrep.prepare(Storage.read(f.getString(0), conf), plan.size(), limits);
+            } catch (IOException e) {
+                r = new ImagePrep.Result(null, null, 0, 0, "", "cannot read: " + e.getMessage());
+            }
+            prepared.add(r);
+            if (r.ok()) ok.add(r.pixels());
+        }
+        Visualizer.Scan scan = ok.isEmpty() ? null : visualizer(plan, model, batch, conf).scan(ok);
+        List<Row> out = new ArrayList<>();
+        int j = 0;
+        for (int i = 0; i < files.size(); i++) {
+            Row f = files.get(i);
+            ImagePrep.Result r = prepared.get(i);
+            Object values = null, positions = null;
+            if (r.ok()) {
+                float[] v = scan.values()[j];
+                int[] p = scan.positions()[j++];
+                Float[] vb = new Float[v.length];
+                Integer[] pb = new Integer[p.length];
+                for (int u = 0; u < v.length; u++) {
+                    vb[u] = v[u];
+                    pb[u] = p[u];
+                }
+                values = vb;
+                positions = pb;
+            }
+            out.add(RowFactory.create(f.getString(0), f.getLong(1), (Timestamp) f.get(2), r.ok(), r.reason(),
+                    r.note() == null || r.note().isEmpty() ? null : r.note(), r.width(), r.height(), values, positions));
+        }
+        return out;
+    }
+
+    /** Projection rows of the selected images; writes their PNGs into the staging folder. */
+    static final class ProjectIterator implements Iterator<Row> {
+        private final Iterator<Row> in;
+        private final Visualizer.Plan plan;
+        private final String model;
+        private final ImagePrep.Limits limits;
+        private final Map<String, List<Visualizer.Selection>> selections;
+        private final String staging;
+        private final Configuration conf;
+        private final List<Row> ready = new ArrayList<>();
+        private int next;
+
+        ProjectIterator(Iterator<Row> in, Visualizer.Plan plan, String model, ImagePrep.Limits limits,
+                        Map<String, List<Visualizer.Selection>> selections, String staging, Configuration conf) {
+            this.in = in;
+            this.plan = plan;
+            this.model = model;
+            this.limits = limits;
+            this.selections = selections;
+            this.staging = staging;
+            this.conf = conf;
+        }
+
+        @Override public boolean hasNext() {
+            while (next >= ready.size()) {
+                if (!in.hasNext()) return false;
+                ready.clear();
+                next = 0;
+                Row f = in.next();
+                ready.addAll(projectImage(f.getString(0), plan, model, limits, selections.get(f.getString(0)), staging, conf));
+            }
+            return true;
+        }
+
+        @Override public Row next() {
+            if (!hasNext()) throw new NoSuchElementException();
+            return ready.get(next++);
+        }
+    }
+
+    static List<Row> projectImage(String path, Visualizer.Plan plan, String model, ImagePrep.Limits limits,
+                                  List<Visualizer.Selection> sels, String staging, Configuration conf) {
+        ImagePrep.Result img;
+        try {
+            img = ImagePrep.prepare(Storage.read(path, conf), plan.size(), limits);
+        } catch (IOException e) {
+            img = new ImagePrep.Result(null, null, 0, 0, "", e.getMessage());
+        }
+        if (!img.ok()) {                     // changed or vanished since the scan: its projections are missing
+            progress("WARNING: " + path + " cannot be read again for its projections: " + img.reason());
+            return List.of();
+        }
+        List<Row> out = new ArrayList<>();
+        for (Visualizer.Projected p : visualizer(plan, model, 1, conf).project(img, sels)) {
+            Visualizer.Unit u = plan.units().get(p.sel().unit());
+            String base = "images/" + u.dir() + "/r" + p.sel().rank();
+            String projFile = base + "-" + plan.method() + ".png", patchFile = base + "-patch.png";
+            try {
+                Storage.write(staging + "/" + projFile, p.projectionPng(), conf);
+                Storage.write(staging + "/" + patchFile, p.patchPng(), conf);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + staging + "/" + projFile + ": " + e.getMessage(), e);
+            }
+            Integer[] box = new Integer[4], shape = new Integer[p.shape().length];
+            for (int i = 0; i < 4; i++) box[i] = p.box()[i];
+            for (int i = 0; i < shape.length; i++) shape[i] = p.shape()[i];
+            Float[] values = new Float[p.values().length];
+            for (int i = 0; i < values.length; i++) values[i] = p.values()[i];
+            out.add(RowFactory.create(u.index(), u.label(), u.node(), u.channel(), p.sel().rank(), path, p.sel().value(), p.y(), p.x(),
+                    box, plan.method(), projFile, patchFile, shape, values));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,104 @@
+package io.github.deconvspark.jobs.visualize;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * The visualize job's computation as a plain in-process loop over local files, without Spark and
+ * without writing: the baseline of the job's benchmark, and the single-process reference that the
+ * Spark job's results must equal. Same steps, same code ({@link Visualizer}), same batching
+ * (consecutive images in path order).
+ */
+public final class VisualizeLoop {
+    private VisualizeLoop() {}
+
+    /** Results: per-image scan values (rejected images: null), and the projections. */
+    public record Result(Map<String, float[]> values, Map<String, String> rejects, List<Visualizer.Projected> projections,
+                         double scanSeconds, double projectSeconds) {}
+
+    /** Every regular, non-hidden file under dir, as file: URIs sorted as the job sorts them. */
+    public static List<Path> files(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile)
+                    .filter(p -> !hidden(dir.relativize(p)))
+                    .sorted((a, b) -> uri(a).compareTo(uri(b))).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean hidden(Path rel) {
+        for (Path part : rel) {
+            String n = part.toString();
+            if (n.startsWith(".") || n.startsWith("_")) return true;
+        }
+        return false;
+    }
+
+    /** The path as Spark names it: file:/abs/path. */
+    public static String uri(Path p) {
+        return "file:" + p.toAbsolutePath().normalize();
+    }
+
+    public static Result run(Visualizer.Plan plan, Path modelJson, List<Path> files, int topK, ImagePrep.Limits limits) {
+        Map<String, float[]> values = new TreeMap<>();
+        Map<String, String> rejects = new TreeMap<>();
+        TopK top = new TopK(plan.units().size(), topK);
+        long t0 = System.nanoTime();
+        try (Visualizer scanner = new Visualizer(plan, modelJson, plan.batch())) {
+            for (int from = 0; from < files.size(); from += plan.batch()) {
+                List<Path> batch = files.subList(from, Math.min(files.size(), from + plan.batch()));
+                List<String> okNames = new ArrayList<>();
+                List<float[]> ok = new ArrayList<>();
+                for (Path f : batch) {
+                    ImagePrep.Result r = ImagePrep.prepare(read(f), plan.size(), limits);
+                    if (r.ok()) {
+                        okNames.add(uri(f));
+                        ok.add(r.pixels());
+                    } else {
+                        rejects.put(uri(f), r.reason());
+                    }
+                }
+                if (ok.isEmpty()) continue;
+                Visualizer.Scan s = scanner.scan(ok);
+                for (int i = 0; i < ok.size(); i++) {
+                    values.put(okNames.get(i), s.values()[i]);
+                    top.add(okNames.get(i), s.values()[i], s.positions()[i]);
+                }
+            }
+        }
+        long t1 = System.nanoTime();
+        Map<String, List<Visualizer.Selection>> byImage = new TreeMap<>();
+        for (int u = 0; u < plan.units().size(); u++) {
+            List<TopK.Entry> es = top.of(u);
+            for (int r = 0; r < es.size(); r++) {
+                TopK.Entry e = es.get(r);
+                byImage.computeIfAbsent(e.path(), x -> new ArrayList<>()).add(new Visualizer.Selection(u, r + 1, e.path(), e.value(), e.position()));
+            }
+        }
+        List<Visualizer.Projected> projections = new ArrayList<>();
+        try (Visualizer projector = new Visualizer(plan, modelJson, 1)) {
+            for (Map.Entry<String, List<Visualizer.Selection>> e : byImage.entrySet()) {
+                ImagePrep.Result img = ImagePrep.prepare(read(Path.of(e.getKey().substring("file:".length()))), plan.size(), limits);
+                projections.addAll(projector.project(img, e.getValue()));
+            }
+        }
+        long t2 = System.nanoTime();
+        return new Result(values, rejects, projections, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+    }
+
+    private static byte[] read(Path f) {
+        try {
+            return Files.readAllBytes(f);
+        } catch (IOException e) {
+            return new byte[0];
+        }
+    }
+}

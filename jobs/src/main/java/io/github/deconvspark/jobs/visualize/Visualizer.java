@@ -1,0 +1,306 @@
+package io.github.deconvspark.jobs.visualize;
+
+import io.github.deconvspark.kernels.autodiff.ReluRule;
+import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.models.Projections;
+import io.github.deconvspark.models.ReceptiveField;
+import io.github.deconvspark.models.TfjsModel;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The compute of the visualize job, with no Spark and no storage in it, so that the Spark job and
+ * the in-process loop ({@link VisualizeLoop}) run exactly the same code:
+ * {@link #scan} runs a batch of images through the model and keeps, per unit, the strongest value
+ * and its position; {@link #project} projects chosen activations of one image back to pixels.
+ *
+ * <p>A unit is what the top-k ranks: a feature map (layer, channel) for deconvnet and guided
+ * backprop, a class of the score head for saliency and (layer, class) for Grad-CAM.
+ * Not thread-safe: one instance per thread (it owns a model graph).
+ */
+public final class Visualizer implements AutoCloseable {
+
+    /** One ranked unit. {@code label} is the layer (or head) as the user named it. */
+    public record Unit(int index, String node, String label, int channel, String scoreNode) implements Serializable {
+        public String dir() {
+            String base = label.replaceAll("[^A-Za-z0-9_.-]+", "-");
+            return base + "/" + (scoreNode == null ? "c" : "class") + channel;
+        }
+    }
+
+    /** What to compute, resolved against the model (on the driver) and shipped to executors. */
+    public record Plan(String method, List<Unit> units, int size, String modelSha256, int batch) implements Serializable {
+        public boolean perFeatureMap() { return method.equals("deconvnet") || method.equals("guided"); }
+    }
+
+    /** A selected activation of one image to project. */
+    public record Selection(int unit, int rank, String path, float value, int position) implements Serializable {}
+
+    /** One projection, ready to write. */
+    public record Projected(Selection sel, int y, int x, int[] box, int[] shape, float[] values, byte[] projectionPng,
+                            byte[] patchPng) {}
+
+    private final Plan plan;
+    private final TfjsModel model;
+    private final Map<String, ReceptiveField> fields = new HashMap<>();
+
+    /** Loads the model (a local model.json) with the given batch size. */
+    public Visualizer(Plan plan, Path modelJson, int batch) {
+        this.plan = plan;
+        try {
+            this.model = TfjsModel.load(modelJson, batch);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot load the model " + modelJson + ": " + e.getMessage(), e);
+        }
+        if (!model.sha256().equals(plan.modelSha256())) {
+            throw new IllegalStateException("the model " + modelJson + " changed during the run: SHA-256 " + model.sha256()
+                    + ", the driver planned with " + plan.modelSha256());
+        }
+    }
+
+    /**
+     * Resolves the job's layers, channels, head and classes against the model. Every error names the
+     * option, the value, and the legal values.
+     */
+    public static Plan plan(TfjsModel m, String method, List<String> layers, String channels, String head, String classes, int batch) {
+        int size = inputSize(m);
+        List<Unit> units = new ArrayList<>();
+        switch (method) {
+            case "deconvnet", "guided" -> {
+                if (layers.isEmpty()) throw new IllegalArgumentException("visualize: --layers is empty; give one or more layers, e.g. "
+                        + String.join(",", featureLayers(m).subList(0, Math.min(3, featureLayers(m).size()))));
+                for (String l : layers) {
+                    String node = resolve(m, l, "layers");
+                    Tensor t = m.layer(node);
+                    requireFeatureMap(m, t, l);
+                    for (int c : indices(channels, (int) t.size(3), "channels", l)) units.add(new Unit(units.size(), node, l, c, null));
+                }
+            }
+            case "saliency" -> {
+                String hn = resolve(m, head, "head");
+                int classesN = classes(m, hn, head);
+                for (int c : indices(classes, classesN, "classes", head)) units.add(new Unit(units.size(), hn, head, c, hn));
+            }
+            case "gradcam" -> {
+                String hn = resolve(m, head, "head");
+                int classesN = classes(m, hn, head);
+                if (layers.isEmpty()) throw new IllegalArgumentException("visualize: gradcam needs --layers (a convolutional layer)");
+                for (String l : layers) {
+                    String node = resolve(m, l, "layers");
+                    requireFeatureMap(m, m.layer(node), l);
+                    for (int c : indices(classes, classesN, "classes", head)) {
+                        units.add(new Unit(units.size(), node, l + "@" + head, c, hn));
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException("visualize: --method must be deconvnet, guided, saliency or gradcam, got '"
+                    + method + "'");
+        }
+        return new Plan(method, units, size, m.sha256(), batch);
+    }
+
+    static int inputSize(TfjsModel m) {
+        long[] s = m.input().shape();
+        if (s.length != 4 || s[3] != 3 || s[1] != s[2] || s[1] < 1) {
+            throw new IllegalArgumentException("visualize: the model's input must be NHWC RGB with a square image, [batch, S, S, 3]; "
+                    + m.input().name() + " of " + m.path() + " is " + Arrays.toString(s));
+        }
+        return (int) s[1];
+    }
+
+    private static void requireFeatureMap(TfjsModel m, Tensor t, String l) {
+        if (t.rank() != 4) {
+            throw new IllegalArgumentException("visualize: layer '" + l + "' has shape " + Arrays.toString(t.shape())
+                    + "; projections need a 4-D NHWC feature map. Layers with feature maps: " + featureLayers(m));
+        }
+    }
+
+    private static int classes(TfjsModel m, String node, String given) {
+        Tensor t = m.layer(node);
+        if (t.rank() != 2) {
+            throw new IllegalArgumentException("visualize: --head '" + given + "' has shape " + Arrays.toString(t.shape())
+                    + "; it must be the pre-softmax class scores [batch, classes] (e.g. a dense layer's BiasAdd)");
+        }
+        return (int) t.size(1);
+    }
+
+    /** Short names of the layers with 4-D outputs (for messages). */
+    static List<String> featureLayers(TfjsModel m) {
+        List<String> out = new ArrayList<>();
+        for (String n : m.layerNames()) {
+            Tensor t = m.layer(n);
+            if (t.rank() == 4 && !m.opOf(n).equals("Const") && !m.opOf(n).equals("Placeholder")) out.add(shortName(n));
+        }
+        return out;
+    }
+
+    private static String shortName(String node) {
+        String[] p = node.split("/");
+        return p.length >= 2 ? p[p.length - 2] + "/" + p[p.length - 1] : node;
+    }
+
+    /**
+     * A layer by its node name, or by a unique suffix after a '/' (e.g. "conv2d_3/Relu"), or by a
+     * scope (e.g. "conv2d_3": the last node inside ".../conv2d_3/").
+     */
+    public static String resolve(TfjsModel m, String given, String option) {
+        if (given == null || given.isBlank()) throw new IllegalArgumentException("visualize: --" + option + " is empty");
+        if (m.hasLayer(given)) return given;
+        List<String> suffix = new ArrayList<>(), scope = new ArrayList<>();
+        for (String n : m.layerNames()) {
+            if (n.endsWith("/" + given)) suffix.add(n);
+            if (n.contains("/" + given + "/")) scope.add(n);
+        }
+        if (suffix.size() == 1) return suffix.get(0);
+        if (suffix.size() > 1) {
+            throw new IllegalArgumentException("visualize: --" + option + " '" + given + "' is ambiguous; it matches " + suffix);
+        }
+        if (!scope.isEmpty()) return scope.get(scope.size() - 1);
+        throw new IllegalArgumentException("visualize: --" + option + " '" + given + "' is not a layer of " + m.path()
+                + "; layers with feature maps: " + featureLayers(m));
+    }
+
+    /** "all", "a-b" (inclusive), or "a,b,c" (and mixes), each in [0, n). */
+    static List<Integer> indices(String spec, int n, String option, String layer) {
+        List<Integer> out = new ArrayList<>();
+        String s = spec == null ? "" : spec.trim();
+        if (s.equals("all")) {
+            for (int i = 0; i < n; i++) out.add(i);
+            return out;
+        }
+        for (String part : s.split(",")) {
+            part = part.trim();
+            if (part.isEmpty()) continue;
+            try {
+                int dash = part.indexOf('-');
+                int a = Integer.parseInt(dash < 0 ? part : part.substring(0, dash).trim());
+                int b = dash < 0 ? a : Integer.parseInt(part.substring(dash + 1).trim());
+                if (a < 0 || b < a) throw new NumberFormatException();
+                for (int i = a; i <= b; i++) {
+                    if (i >= n) {
+                        throw new IllegalArgumentException("visualize: --" + option + " " + spec + ": index " + i + " is out of range for '"
+                                + layer + "', which has " + n + " (legal: 0-" + (n - 1) + ")");
+                    }
+                    if (!out.contains(i)) out.add(i);
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("visualize: --" + option + " '" + spec + "': '" + part
+                        + "' is not an index or a range a-b (use e.g. 0-7, 0,3,5 or all)");
+            }
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("visualize: --" + option + " '" + spec + "' selects nothing");
+        return out;
+    }
+
+    public Plan plan() { return plan; }
+
+    public TfjsModel model() { return model; }
+
+    /** Per-unit strongest values (and positions y*w+x, -1 for class scores) of up to batch images. */
+    public record Scan(float[][] values, int[][] positions) {}
+
+    /** Runs up to {@code plan.batch()} images (size*size*3 floats each) through the model; unused slots are zeros. */
+    public Scan scan(List<float[]> images) {
+        int b = (int) model.input().size(0), s = plan.size(), n = images.size();
+        if (n > b) throw new IllegalArgumentException("scan: " + n + " images > batch " + b);
+        float[] x = new float[b * s * s * 3];
+        for (int i = 0; i < n; i++) System.arraycopy(images.get(i), 0, x, i * s * s * 3, s * s * 3);
+        Map<String, Tensor> fetch = new LinkedHashMap<>();
+        for (Unit u : plan.units()) {
+            String node = plan.perFeatureMap() ? u.node() : u.scoreNode();
+            fetch.putIfAbsent(node, model.layer(node));
+        }
+        List<String> names = new ArrayList<>(fetch.keySet());
+        List<INDArray> outs = model.graph().run(new ArrayList<>(fetch.values()), Map.of(model.input(),
+                Nd4j.create(x, new long[] {b, s, s, 3}, 'c').castTo(model.input().dataType())));
+        Map<String, float[]> data = new HashMap<>();
+        for (int k = 0; k < names.size(); k++) data.put(names.get(k), outs.get(k).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat());
+        float[][] values = new float[n][plan.units().size()];
+        int[][] positions = new int[n][plan.units().size()];
+        for (Unit u : plan.units()) {
+            String node = plan.perFeatureMap() ? u.node() : u.scoreNode();
+            float[] d = data.get(node);
+            Tensor t = fetch.get(node);
+            if (plan.perFeatureMap()) {
+                int hw = (int) (t.size(1) * t.size(2)), c = (int) t.size(3);
+                for (int i = 0; i < n; i++) {
+                    float best = Float.NaN;
+                    int at = -1, base = i * hw * c + u.channel();
+                    for (int p = 0; p < hw; p++) {
+                        float v = d[base + p * c];
+                        if (v > best || (Float.isNaN(best) && !Float.isNaN(v))) {     // first maximum in row-major order
+                            best = v;
+                            at = p;
+                        }
+                    }
+                    values[i][u.index()] = best;
+                    positions[i][u.index()] = at;
+                }
+            } else {
+                int classes = (int) t.size(1);
+                for (int i = 0; i < n; i++) {
+                    values[i][u.index()] = d[i * classes + u.channel()];
+                    positions[i][u.index()] = -1;
+                }
+            }
+        }
+        return new Scan(values, positions);
+    }
+
+    /** Projects the selections (all of one image) of a prepared image. The model must have batch 1. */
+    public List<Projected> project(ImagePrep.Result img, List<Selection> selections) {
+        int s = plan.size();
+        INDArray x = Nd4j.create(img.pixels(), new long[] {1, s, s, 3}, 'c').castTo(model.input().dataType());
+        List<Projected> out = new ArrayList<>();
+        for (Selection sel : selections) {
+            Unit u = plan.units().get(sel.unit());
+            Tensor layer = model.layer(u.node());
+            switch (plan.method()) {
+                case "deconvnet", "guided" -> {
+                    int w = (int) layer.size(2), y = sel.position() / w, xx = sel.position() % w;
+                    ReluRule rule = plan.method().equals("guided") ? ReluRule.GUIDED : ReluRule.DECONVNET;
+                    Projections.Projection p = Projections.projectSeeded(rule, model.graph(), model.input(), layer, x, u.channel(), y, xx,
+                            sel.value());
+                    int[] box = fields.computeIfAbsent(u.node(), n -> ReceptiveField.of(model, n)).box(y, xx, s, s);
+                    int bh = box[2] - box[0], bw = box[3] - box[1];
+                    float[] full = p.projection().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+                    float[] crop = new float[bh * bw * 3];
+                    for (int r = 0; r < bh; r++) System.arraycopy(full, ((box[0] + r) * s + box[1]) * 3, crop, r * bw * 3, bw * 3);
+                    out.add(new Projected(sel, y, xx, box, new int[] {bh, bw, 3}, crop,
+                            Render.png(Render.signed(crop, bh, bw)), Render.png(Render.crop(img.rgb(), box))));
+                }
+                case "saliency" -> {
+                    Projections.Projection p = Projections.saliency(model.graph(), model.input(), model.layer(u.scoreNode()), x, u.channel());
+                    float[] map = p.projection().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+                    out.add(new Projected(sel, -1, -1, new int[] {0, 0, s, s}, new int[] {s, s}, map,
+                            Render.png(Render.heat(map, s, s)), Render.png(img.rgb())));
+                }
+                case "gradcam" -> {
+                    Projections.Projection p = Projections.gradCam(model.graph(), model.input(), layer, model.layer(u.scoreNode()), x,
+                            u.channel());
+                    int h = (int) layer.size(1), w = (int) layer.size(2);
+                    float[] map = p.projection().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+                    out.add(new Projected(sel, -1, -1, new int[] {0, 0, s, s}, new int[] {h, w}, map,
+                            Render.png(Render.overlay(img.rgb(), map, h, w)), Render.png(img.rgb())));
+                }
+                default -> throw new IllegalStateException(plan.method());
+            }
+        }
+        return out;
+    }
+
+    @Override public void close() {
+        model.close();
+    }
+}
