@@ -56,10 +56,15 @@ public final class Storage {
         return fs(p, conf).exists(p);
     }
 
-    /** Writes bytes (overwriting: task retries write the same file again). */
+    /**
+     * Writes bytes (overwriting: task retries write the same file again). On checksummed local file
+     * systems the raw one writes: no ".crc" file beside every picture.
+     */
     public static void write(String uri, byte[] bytes, Configuration conf) throws IOException {
         org.apache.hadoop.fs.Path p = path(uri);
-        try (OutputStream out = fs(p, conf).create(p, true)) {
+        FileSystem fs = fs(p, conf);
+        if (fs instanceof org.apache.hadoop.fs.LocalFileSystem local) fs = local.getRawFileSystem();
+        try (OutputStream out = fs.create(p, true)) {
             out.write(bytes);
         }
     }

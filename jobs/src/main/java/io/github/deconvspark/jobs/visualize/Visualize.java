@@ -149,6 +149,7 @@ public final class Visualize {
     /** Runs the job on a given session (tests, benchmarks). */
     public static Summary run(SparkSession spark, JobConfig cfg) {
         long t0 = System.nanoTime();
+        started = t0;
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Settings st = Settings.of(cfg, conf);
         try {
@@ -160,10 +161,13 @@ public final class Visualize {
 
     private static Summary run(SparkSession spark, JobConfig cfg, Settings st, Configuration conf, long t0) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Path localModel = Storage.localCopy(st.model(), b -> TfjsModel.shardPaths(b, st.model()), conf);
         Visualizer.Plan plan;
-        try (TfjsModel m = TfjsModel.load(localModel)) {
+        try (TfjsModel m = TfjsModel.load(Storage.localCopy(st.model(), b -> TfjsModel.shardPaths(b, st.model()), conf))) {
             plan = Visualizer.plan(m, st.method(), st.layers(), st.channels(), st.head(), st.classes(), st.batch());
+        } catch (java.io.FileNotFoundException e) {
+            throw new JobConfig.ConfigException("visualize: --model " + st.model() + ": " + e.getMessage());
+        } catch (UncheckedIOException e) {
+            throw new JobConfig.ConfigException("visualize: --model " + st.model() + ": " + e.getMessage());
         }
         if (Storage.exists(st.output(), conf) && !Storage.exists(st.output() + "/manifest.json", conf)) {
             throw new JobConfig.ConfigException("visualize: the output " + st.output() + " exists and is not a visualize output "
@@ -189,26 +193,30 @@ public final class Visualize {
         }
         long files = listed.size();
         if (files == 0) throw new JobConfig.ConfigException("visualize: no files under --input " + st.input());
-        int listParts = (int) Math.max(1, Math.min(files / 10_000 + 1, 1000));
-        Dataset<Row> listing = spark.createDataFrame(jsc.parallelize(listed, listParts), LISTING);
-        listed = null;
-        Dataset<Row> todo = listing;
         Dataset<Row> reused = null;
+        java.util.Set<String> priorKeys = java.util.Set.of();
         String prior = st.output() + "/activations.parquet";
         if (st.reuse() && Storage.exists(prior, conf) && Storage.exists(st.output() + "/_scan_key", conf)
                 && Storage.readString(st.output() + "/_scan_key", conf).equals(scanKey)) {
-            // Read the prior table into the staging folder first: the commit later replaces the output it lives in.
+            // The prior rows of files still there, unchanged, are copied into the new table (before the
+            // commit replaces the output they live in); only names and times come to the driver.
             Dataset<Row> old = spark.read().schema(ACTIVATIONS).parquet(prior);
-            List<String> keys = List.of("path", "length", "modificationTime");
-            reused = old.join(listing, scala.jdk.javaapi.CollectionConverters.asScala(keys).toSeq(), "left_semi");
-            todo = listing.join(old.select("path", "length", "modificationTime"),
-                    scala.jdk.javaapi.CollectionConverters.asScala(keys).toSeq(), "left_anti");
+            priorKeys = new java.util.HashSet<>();
+            for (Row r : old.select("path", "length", "modificationTime").collectAsList()) priorKeys.add(key(r));
+            int listParts = (int) Math.max(1, Math.min(files / 10_000 + 1, 1000));
+            Dataset<Row> listing = spark.createDataFrame(jsc.parallelize(listed, listParts), LISTING);
+            reused = old.join(listing, scala.jdk.javaapi.CollectionConverters.asScala(List.of("path", "length", "modificationTime"))
+                    .toSeq(), "left_semi");
         }
-        long n = todo.count();
+        // Files to scan, indexed in path order: batch b holds indices [b * batch, (b + 1) * batch).
+        List<Tuple2<Long, Row>> todo = new ArrayList<>();
+        for (Row r : listed) if (!priorKeys.contains(key(r))) todo.add(new Tuple2<>((long) todo.size(), r));
+        long n = todo.size();
         long nReused = files - n;
         progress(files + " files, " + nReused + " reused from the previous output, " + n + " to scan");
 
-        // 2. scan
+        // 2. scan (after a check that the executors can load ND4J's natives: fail early, and say why)
+        progress("executors: " + io.github.deconvspark.jobs.Executors.checkNatives(jsc));
         Broadcast<SerializableConfiguration> hconf = jsc.broadcast(new SerializableConfiguration(conf));
         Broadcast<Visualizer.Plan> bplan = jsc.broadcast(plan);
         String model = st.model();
@@ -219,12 +227,12 @@ public final class Visualize {
         int scanParts = (int) Math.max(1, Math.min(parts, batches));
         Dataset<Row> scanned = spark.createDataFrame(jsc.emptyRDD(), ACTIVATIONS);
         if (n > 0) {
-            JavaPairRDD<Long, Row> indexed = todo.javaRDD().sortBy(r -> r.getString(0), true, scanParts).zipWithIndex()
-                    .mapToPair(t -> new Tuple2<>(t._2(), t._1()));
-            JavaRDD<Row> rows = indexed.repartitionAndSortWithinPartitions(new BatchPartitioner(scanParts, n, batch))
+            JavaRDD<Row> rows = jsc.parallelizePairs(todo, scanParts)
+                    .repartitionAndSortWithinPartitions(new BatchPartitioner(scanParts, n, batch))
                     .mapPartitions(it -> new ScanIterator(it, bplan.value(), model, limits, batch, hconf.value().value()));
             scanned = spark.createDataFrame(rows, ACTIVATIONS);
         }
+        todo = null;
         Dataset<Row> all = reused == null ? scanned : scanned.unionByName(reused);
         all.write().parquet(staging + "/activations.parquet");
         Dataset<Row> act = spark.read().schema(ACTIVATIONS).parquet(staging + "/activations.parquet");
@@ -266,21 +274,20 @@ public final class Visualize {
         progress("top-" + k + ": " + selections + " projections of " + byImage.size() + " images");
 
         // 4. project
-        long projections = 0;
         if (!byImage.isEmpty()) {
             Broadcast<Map<String, List<Visualizer.Selection>>> bsel = jsc.broadcast(new HashMap<>(byImage));
             int projParts = Math.max(1, Math.min(byImage.size(), jsc.defaultParallelism() * 4));
-            JavaRDD<Row> chosen = listing.javaRDD().filter(r -> bsel.value().containsKey(r.getString(0)));
-            JavaRDD<Row> projected = chosen.repartition(projParts).mapPartitions(it ->
+            JavaRDD<String> chosen = jsc.parallelize(new ArrayList<>(byImage.keySet()), projParts);
+            JavaRDD<Row> projected = chosen.mapPartitions(it ->
                     new ProjectIterator(it, bplan.value(), model, limits, bsel.value(), staging, hconf.value().value()));
             spark.createDataFrame(projected, PROJECTIONS).write().parquet(staging + "/projections.parquet");
-            projections = spark.read().parquet(staging + "/projections.parquet").count();
         } else {
             spark.createDataFrame(jsc.emptyRDD(), PROJECTIONS).write().parquet(staging + "/projections.parquet");
         }
 
         // 5. gallery, manifest, commit
         List<Row> meta = spark.read().parquet(staging + "/projections.parquet").drop("values").orderBy("unit", "rank").collectAsList();
+        long projections = meta.size();
         List<Row> rejectRows = spark.read().parquet(staging + "/rejects.parquet").orderBy("path").limit(Gallery.MAX_REJECTS).collectAsList();
         double seconds = (System.nanoTime() - t0) / 1e9;
         Summary summary = new Summary(st.output(), files, images, rejects, nReused, n, projections, seconds);
@@ -323,6 +330,10 @@ public final class Visualize {
         return summary;
     }
 
+    private static String key(Row r) {
+        return r.getString(0) + "\u0000" + r.getLong(1) + "\u0000" + ((Timestamp) r.get(2)).getTime();
+    }
+
     /** Everything that makes stored activations reusable: the model, the units, the preprocessing. */
     static String scanKey(Visualizer.Plan plan, Settings st) {
         StringBuilder sb = new StringBuilder("v1;").append(plan.modelSha256()).append(';').append(plan.method()).append(';')
@@ -331,8 +342,10 @@ public final class Visualize {
         return sb.toString();
     }
 
+    private static volatile long started = System.nanoTime();
+
     static void progress(String s) {
-        System.err.println("visualize: " + s);
+        System.err.printf(java.util.Locale.ROOT, "visualize [%6.1f s]: %s%n", (System.nanoTime() - started) / 1e9, s);
     }
 
     /** Batch b (= index / batch) goes to partition b * parts / batches: contiguous runs of whole batches. */
@@ -458,7 +471,7 @@ public final class Visualize {
 
     /** Projection rows of the selected images; writes their PNGs into the staging folder. */
     static final class ProjectIterator implements Iterator<Row> {
-        private final Iterator<Row> in;
+        private final Iterator<String> in;
         private final Visualizer.Plan plan;
         private final String model;
         private final ImagePrep.Limits limits;
@@ -468,7 +481,7 @@ public final class Visualize {
         private final List<Row> ready = new ArrayList<>();
         private int next;
 
-        ProjectIterator(Iterator<Row> in, Visualizer.Plan plan, String model, ImagePrep.Limits limits,
+        ProjectIterator(Iterator<String> in, Visualizer.Plan plan, String model, ImagePrep.Limits limits,
                         Map<String, List<Visualizer.Selection>> selections, String staging, Configuration conf) {
             this.in = in;
             this.plan = plan;
@@ -484,8 +497,8 @@ public final class Visualize {
                 if (!in.hasNext()) return false;
                 ready.clear();
                 next = 0;
-                Row f = in.next();
-                ready.addAll(projectImage(f.getString(0), plan, model, limits, selections.get(f.getString(0)), staging, conf));
+                String f = in.next();
+                ready.addAll(projectImage(f, plan, model, limits, selections.get(f), staging, conf));
             }
             return true;
         }

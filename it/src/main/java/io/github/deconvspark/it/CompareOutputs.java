@@ -1,0 +1,85 @@
+package io.github.deconvspark.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code CompareOutputs OUT_A INPUT_A OUT_B INPUT_B}: two local copies of visualize outputs must hold
+ * the same results: every table row (image paths taken relative to each run's input), every picture
+ * byte for byte. Prints the differences and exits 1 when there are any.
+ */
+public final class CompareOutputs {
+    private CompareOutputs() {}
+
+    public static void main(String[] args) throws Exception {
+        SparkSession spark = SparkSession.builder().master("local[1]").appName("compare").config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            Map<String, String> a = read(spark, Path.of(args[0]), args[1]), b = read(spark, Path.of(args[2]), args[3]);
+            List<String> diffs = new ArrayList<>();
+            for (String k : a.keySet()) if (!a.get(k).equals(b.get(k))) diffs.add(k + ": " + clip(a.get(k)) + " <> " + clip(b.get(k)));
+            for (String k : b.keySet()) if (!a.containsKey(k)) diffs.add(k + ": only in " + args[2]);
+            long tables = a.keySet().stream().filter(k -> !k.startsWith("file ")).count();
+            if (diffs.isEmpty()) {
+                System.out.println("outputs equal: " + tables + " table rows, " + (a.size() - tables) + " pictures");
+                return;
+            }
+            System.out.println(diffs.size() + " differences between " + args[0] + " and " + args[2] + ":");
+            diffs.stream().limit(20).forEach(d -> System.out.println("  " + d));
+            System.exit(1);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    static String clip(String s) {
+        return s == null ? "(missing)" : s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
+    static String cols(Row r, String... names) {
+        StringBuilder sb = new StringBuilder();
+        for (String n : names) sb.append(n).append('=').append(r.get(r.fieldIndex(n))).append(' ');
+        return sb.toString().trim();
+    }
+
+    static String rel(String path, String input) {
+        String in = input.endsWith("/") ? input.substring(0, input.length() - 1) : input;
+        if (path.startsWith(in + "/")) return path.substring(in.length() + 1);
+        int at = path.indexOf(new org.apache.hadoop.fs.Path(in).toUri().getPath() + "/");   // file:/x vs file:///x
+        return at >= 0 ? path.substring(at + new org.apache.hadoop.fs.Path(in).toUri().getPath().length() + 1) : path;
+    }
+
+    static Map<String, String> read(SparkSession spark, Path out, String input) throws Exception {
+        Map<String, String> m = new TreeMap<>();
+        List<Row> acts = spark.read().parquet(out.resolve("activations.parquet").toString()).collectAsList();
+        for (Row r : acts) {
+            m.put("activation " + rel(r.getAs("path"), input), cols(r, "ok", "reason", "note", "width", "height", "values", "positions"));
+        }
+        List<Row> projs = spark.read().parquet(out.resolve("projections.parquet").toString()).collectAsList();
+        for (Row r : projs) {
+            m.put("projection " + r.getAs("unit") + "/" + r.getAs("rank"), rel(r.getAs("image"), input) + " "
+                    + cols(r, "layer", "channel", "activation", "y", "x", "box", "projection_file", "patch_file", "shape", "values"));
+        }
+        List<Row> rejects = spark.read().parquet(out.resolve("rejects.parquet").toString()).collectAsList();
+        for (Row r : rejects) m.put("reject " + rel(r.getAs("path"), input), cols(r, "reason"));
+        // row counts: a duplicated row would hide behind its key above
+        m.put("rows activations", String.valueOf(acts.size()));
+        m.put("rows projections", String.valueOf(projs.size()));
+        m.put("rows rejects", String.valueOf(rejects.size()));
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        try (Stream<Path> s = Files.walk(out.resolve("images"))) {
+            for (Path p : s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().endsWith(".crc")).toList()) {
+                m.put("file " + out.relativize(p), HexFormat.of().formatHex(sha.digest(Files.readAllBytes(p))));
+            }
+        }
+        return m;
+    }
+}
