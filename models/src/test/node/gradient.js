@@ -26,6 +26,7 @@ const { pathToFileURL } = require('url');
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const converter = require('@tensorflow/tfjs-converter');
+const { loadModel, loadInput } = require('./load.js');
 
 const HOOKS = `
 const DIST = '/@tensorflow/tfjs-core/dist/';
@@ -57,35 +58,8 @@ async function main() {
   await tf.setBackend('cpu');
   await tf.ready();
 
-  const model = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
-  const specs = [];
-  const buffers = [];
-  for (const group of model.weightsManifest || []) {
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(path.dirname(modelJson), p)));
-    specs.push(...group.weights);
-  }
-  const joined = Buffer.concat(buffers);
-  const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
-  const handler = {
-    load: async () => ({
-      modelTopology: model.modelTopology,
-      format: model.format,
-      generatedBy: model.generatedBy,
-      convertedBy: model.convertedBy,
-      signature: model.signature,
-      userDefinedMetadata: model.userDefinedMetadata,
-      weightSpecs: specs,
-      weightData,
-    }),
-  };
-  const graphModel = await converter.loadGraphModel(handler);
-
-  const shape = shapeText.split(',').map(Number);
-  const raw = fs.readFileSync(inputFile);
-  const values = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  const expected = shape.reduce((a, b) => a * b, 1);
-  if (values.length !== expected) throw new Error(`input ${inputFile} holds ${values.length} floats, shape ${shape} needs ${expected}`);
-  const x = tf.tensor(values, shape, 'float32');
+  const graphModel = await loadModel(converter, modelJson);
+  const x = loadInput(tf, inputFile, shapeText);
 
   // the scalar out[0, CLASS] (functional ops: the Node build has no chained tensor methods)
   const score = (input) => {
@@ -110,7 +84,7 @@ async function main() {
   fs.writeFileSync(path.join(outDir, 'grad.f32'), Buffer.from(new Float32Array(g).buffer));
   fs.writeFileSync(path.join(outDir, 'score.f32'), Buffer.from(new Float32Array([s]).buffer));
   const meta = {
-    tfjs: tf.version_core, backend: tf.getBackend(), node, class: cls, shape, score: s,
+    tfjs: tf.version_core, backend: tf.getBackend(), node, class: cls, shape: x.shape, score: s,
     gradNorm: norm, finiteDifference: { step: h, directional, relError: Math.abs(directional - norm) / norm },
     files: { grad: 'grad.f32', score: 'score.f32' },
   };

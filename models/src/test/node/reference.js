@@ -15,6 +15,7 @@ const path = require('path');
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const converter = require('@tensorflow/tfjs-converter');
+const { loadModel, loadInput } = require('./load.js');
 
 async function main() {
   const [modelJson, inputFile, shapeText, outDir, ...nodes] = process.argv.slice(2);
@@ -25,35 +26,8 @@ async function main() {
   await tf.setBackend('cpu');
   await tf.ready();
 
-  const model = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
-  const specs = [];
-  const buffers = [];
-  for (const group of model.weightsManifest || []) {
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(path.dirname(modelJson), p)));
-    specs.push(...group.weights);
-  }
-  const joined = Buffer.concat(buffers);
-  const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
-  const handler = {
-    load: async () => ({
-      modelTopology: model.modelTopology,
-      format: model.format,
-      generatedBy: model.generatedBy,
-      convertedBy: model.convertedBy,
-      signature: model.signature,
-      userDefinedMetadata: model.userDefinedMetadata,
-      weightSpecs: specs,
-      weightData,
-    }),
-  };
-  const graphModel = await converter.loadGraphModel(handler);
-
-  const shape = shapeText.split(',').map(Number);
-  const raw = fs.readFileSync(inputFile);
-  const values = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  const expected = shape.reduce((a, b) => a * b, 1);
-  if (values.length !== expected) throw new Error(`input ${inputFile} holds ${values.length} floats, shape ${shape} needs ${expected}`);
-  const x = tf.tensor(values, shape, 'float32');
+  const graphModel = await loadModel(converter, modelJson);
+  const x = loadInput(tf, inputFile, shapeText);
   let outs = graphModel.execute(x, nodes);
   if (!Array.isArray(outs)) outs = [outs];
   fs.mkdirSync(outDir, { recursive: true });

@@ -7,13 +7,14 @@ import java.util.Arrays;
 public final class Main {
     private Main() {}
 
-    static final java.util.Set<String> JOBS = java.util.Set.of("kernels-demo", "visualize", "bench-visualize");
+    static final java.util.Set<String> JOBS = java.util.Set.of("kernels-demo", "visualize", "bench-visualize", "gradcheck");
 
     static final String USAGE = """
             usage: deconv-spark <job> [args...]
             jobs:
               kernels-demo   run every example of the TensorFlow tutorial on our kernels and print its outputs
               bench-visualize  the visualize job on local Spark against an in-process loop (visualize's options, rounds=N)
+              gradcheck      seeded gradient checks of every op on Spark (--cases N --seed S --output URI; --case ID: one)
               visualize      deconvnet / guided backprop / saliency / Grad-CAM of a CNN over an image set (--help: options)
             """;
 
@@ -30,6 +31,9 @@ public final class Main {
         }
         if (job.equals("visualize")) {
             System.exit(runJob(() -> io.github.deconvspark.jobs.visualize.Visualize.main(rest)));
+        }
+        if (job.equals("gradcheck")) {
+            System.exit(runJob(() -> io.github.deconvspark.jobs.gradcheck.GradCheck.main(rest)));
         }
         if (job.equals("bench-visualize")) {
             System.exit(runJob(() -> io.github.deconvspark.jobs.visualize.VisualizeBench.main(rest)));

@@ -127,10 +127,7 @@ public final class Projections {
         String m = rule == ReluRule.GUIDED ? "guided" : "deconvnet";
         INDArray img = checkInput(m, graph, input, image);
         checkChannel(m, graph, layer, channel);
-        if (y < 0 || y >= layer.size(1) || x < 0 || x >= layer.size(2)) {
-            throw new IllegalArgumentException(m + ": position (" + y + ", " + x + ") is outside layer " + layer.name()
-                    + " of shape " + Arrays.toString(layer.shape()));
-        }
+        checkPosition(m, layer, y, x);
         Built b = build(graph, rule, m, input, layer, "layer");
         INDArray act = graph.run(layer, Map.of(input, img));
         return seeded(graph, b, input, img, layer, channel, act.getDouble(0, y, x, channel), y, x);
@@ -145,10 +142,7 @@ public final class Projections {
         String m = rule == ReluRule.GUIDED ? "guided" : "deconvnet";
         INDArray img = checkInput(m, graph, input, image);
         checkChannel(m, graph, layer, channel);
-        if (y < 0 || y >= layer.size(1) || x < 0 || x >= layer.size(2)) {
-            throw new IllegalArgumentException(m + ": position (" + y + ", " + x + ") is outside layer " + layer.name()
-                    + " of shape " + Arrays.toString(layer.shape()));
-        }
+        checkPosition(m, layer, y, x);
         return seeded(graph, build(graph, rule, m, input, layer, "layer"), input, img, layer, channel, value, y, x);
     }
 
@@ -184,6 +178,13 @@ public final class Projections {
         seed.putScalar(new long[] {0, y, x, channel}, value);
         INDArray proj = graph.run(b.grad(), Map.of(input, img, b.seed(), seed));
         return new Projection(proj, value, y, x);
+    }
+
+    private static void checkPosition(String m, Tensor layer, int y, int x) {
+        if (y < 0 || y >= layer.size(1) || x < 0 || x >= layer.size(2)) {
+            throw new IllegalArgumentException(m + ": position (" + y + ", " + x + ") is outside layer " + layer.name()
+                    + " of shape " + Arrays.toString(layer.shape()));
+        }
     }
 
     private static void checkChannel(String m, Graph graph, Tensor layer, int channel) {

@@ -52,6 +52,8 @@ final class TfjsGraphBuilder {
     private final Map<String, long[]> signatureShapes;
     private final String source;
     private final Map<String, Val> vals = new HashMap<>();
+    /** FLOAT, or DOUBLE for float64 gradient checks (weights widened exactly). */
+    DataType dtype = DataType.FLOAT;
     final Map<String, Tensor> tensors = new LinkedHashMap<>();
 
     TfjsGraphBuilder(Graph g, long batch, List<TfjsNode> nodes, Map<String, Weights.Decoded> weights,
@@ -164,9 +166,9 @@ final class TfjsGraphBuilder {
         return v.ints;
     }
 
-    static INDArray array(float[] f, long[] shape) {
-        if (shape.length == 0) return Nd4j.scalar(DataType.FLOAT, f[0]);
-        return Nd4j.create(f, shape, 'c');
+    INDArray array(float[] f, long[] shape) {
+        INDArray a = shape.length == 0 ? Nd4j.scalar(DataType.FLOAT, f[0]) : Nd4j.create(f, shape, 'c');
+        return dtype == DataType.FLOAT ? a : a.castTo(dtype);
     }
 
     private Val convert(TfjsNode n) {
@@ -220,7 +222,7 @@ final class TfjsGraphBuilder {
                         + " is unknown; only the batch dimension may be -1");
             }
         }
-        return g.placeholder(n.name(), DataType.FLOAT, shape);
+        return g.placeholder(n.name(), dtype, shape);
     }
 
     private Val constant(TfjsNode n) {

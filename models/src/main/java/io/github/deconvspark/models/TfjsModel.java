@@ -73,6 +73,17 @@ public final class TfjsModel implements AutoCloseable {
 
     /** Loads; {@code batch} replaces the input's unknown (-1) batch dimension. */
     public static TfjsModel load(Path modelJson, long batch) throws IOException {
+        return load(modelJson, batch, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    }
+
+    /**
+     * Loads with the input and every float weight in {@code dtype}: FLOAT (TF.js's own), or DOUBLE
+     * (the float32 weights widened exactly), e.g. for float64 gradient checks of the whole model.
+     */
+    public static TfjsModel load(Path modelJson, long batch, org.nd4j.linalg.api.buffer.DataType dtype) throws IOException {
+        if (dtype != org.nd4j.linalg.api.buffer.DataType.FLOAT && dtype != org.nd4j.linalg.api.buffer.DataType.DOUBLE) {
+            throw new IllegalArgumentException("TfjsModel.load: dtype must be FLOAT or DOUBLE, got " + dtype);
+        }
         if (batch < 1) throw new IllegalArgumentException("TfjsModel.load: batch must be >= 1, got " + batch);
         Path file = modelJson.toAbsolutePath().normalize();
         if (!Files.isRegularFile(file)) throw new FileNotFoundException("TF.js model file " + file + " does not exist");
@@ -149,6 +160,7 @@ public final class TfjsModel implements AutoCloseable {
         Graph g = new Graph();
         try {
             TfjsGraphBuilder b = new TfjsGraphBuilder(g, batch, nodes, weights, sigShapes, src);
+            b.dtype = dtype;
             b.buildAll();
             Map<String, Tensor> tensors = b.tensors;
             Map<String, Tensor> ins = new LinkedHashMap<>();

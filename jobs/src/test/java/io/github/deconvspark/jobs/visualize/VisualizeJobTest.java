@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * in-process loop's, do not depend on the partitioning, survive re-runs and a grown input, and the
  * bad files are rejected with reasons. The gallery opens in headless Chromium with every picture.
  */
-class VisualizeJobTest {
+public class VisualizeJobTest {
     static final Path ROOT = Path.of(System.getProperty("deconv.root", "..")).toAbsolutePath().normalize();
     static final Path TARGET = Path.of(System.getProperty("deconv.jobs.target", "target")).toAbsolutePath();
     static final String[] SETTINGS = {"--layers", "conv2d_2/Relu,conv2d_4/Relu,conv2d_6/Relu", "--channels", "0-1", "--top-k", "3",
@@ -41,7 +41,7 @@ class VisualizeJobTest {
     static SparkSession spark;
     static Path model, photos, work;
 
-    static String run(List<String> cmd) throws IOException, InterruptedException {
+    public static String run(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) throw new IllegalStateException(cmd + " failed:\n" + out);

@@ -1,14 +1,14 @@
-package io.github.deconvspark.jobs.visualize;
+package io.github.deconvspark.jobs;
 
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.Map;
 
 /** A small JSON writer for manifests: maps, collections, strings, numbers, booleans, null. Indented. */
-final class JsonOut {
+public final class JsonOut {
     private JsonOut() {}
 
-    static String write(Object o) {
+    public static String write(Object o) {
         StringBuilder sb = new StringBuilder();
         write(sb, o, "");
         return sb.toString();

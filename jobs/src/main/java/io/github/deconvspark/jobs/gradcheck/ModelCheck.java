@@ -1,0 +1,109 @@
+package io.github.deconvspark.jobs.gradcheck;
+
+import io.github.deconvspark.jobs.JobConfig;
+import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.visualize.ImagePrep;
+import io.github.deconvspark.kernels.autodiff.GradientCheck;
+import io.github.deconvspark.kernels.autodiff.Ops;
+import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.models.TfjsModel;
+import io.github.deconvspark.models.Weights;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Whole-model mode of the gradient check: a TF.js model loaded in float64 (its float32 weights
+ * widened exactly), the loss = sum over its outputs of sum(output * r) with fixed random r, and the
+ * gradient of the loss w.r.t. each parameter checked along random directions against central
+ * finite differences, on real images. One case per (image, parameter).
+ */
+final class ModelCheck {
+    private ModelCheck() {}
+
+    /** The (image URI, parameter name) pairs to check. */
+    static List<String[]> plan(JobConfig cfg, Configuration conf) throws IOException {
+        if (cfg.get("images").isBlank()) throw new JobConfig.ConfigException("gradcheck: --model needs --images");
+        String model = Storage.qualify(cfg.get("model"), conf);
+        int k = cfg.getInt("model-images", 1, 1_000_000);
+        List<String> params = new ArrayList<>();
+        List<String> filters = cfg.get("model-params").equals("all") ? List.of() : cfg.list("model-params");
+        int size;
+        try (TfjsModel m = TfjsModel.load(Storage.localCopy(model, b -> TfjsModel.shardPaths(b, model), conf))) {
+            size = (int) m.input().size(1);
+            for (Weights.Spec s : m.weightSpecs()) {
+                if (!m.hasLayer(s.name()) || !m.layer(s.name()).dataType().isFPType()) continue;
+                if (filters.isEmpty() || filters.stream().anyMatch(s.name()::contains)) params.add(s.name());
+            }
+        } catch (java.io.FileNotFoundException e) {
+            throw new JobConfig.ConfigException("gradcheck: --model " + model + ": " + e.getMessage());
+        }
+        if (params.isEmpty()) throw new JobConfig.ConfigException("gradcheck: --model-params " + cfg.get("model-params") + " matches no parameter");
+        List<String> images = new ArrayList<>();
+        for (Storage.FileRef f : Storage.listFiles(Storage.qualify(cfg.get("images"), conf), conf)) {
+            if (images.size() == k) break;
+            if (ImagePrep.prepare(Storage.read(f.path(), conf), size, ImagePrep.Limits.DEFAULT).ok()) images.add(f.path());
+        }
+        if (images.isEmpty()) throw new JobConfig.ConfigException("gradcheck: no readable image under --images " + cfg.get("images"));
+        List<String[]> out = new ArrayList<>();
+        for (String img : images) for (String p : params) out.add(new String[] {img, p});
+        return out;
+    }
+
+    private record Loaded(TfjsModel model, Tensor loss) {}
+
+    private static final ThreadLocal<Map<String, Loaded>> MODELS = ThreadLocal.withInitial(HashMap::new);
+
+    static Checker.Verdict run(String model, String image, String param, int directions, long seed, Configuration conf) {
+        long t0 = System.nanoTime();
+        String name = image.substring(image.lastIndexOf('/') + 1);
+        String id = "model-" + name + "-" + param;
+        try {
+            Loaded l = MODELS.get().computeIfAbsent(model, u -> {
+                try {
+                    TfjsModel m = TfjsModel.load(Storage.localCopy(u, b -> TfjsModel.shardPaths(b, u), conf), 1, DataType.DOUBLE);
+                    Tensor loss = null;
+                    long s = seed;
+                    for (Tensor o : m.outputs().values()) {
+                        INDArray r = GradientCheck.uniform(DataType.DOUBLE, s++, -1, 1, o.shape());
+                        Tensor term = Ops.reduceSum(Ops.mul(o, m.graph().constant(r)));
+                        loss = loss == null ? term : Ops.add(loss, term);
+                    }
+                    return new Loaded(m, loss);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            int size = (int) l.model().input().size(1);
+            ImagePrep.Result img = ImagePrep.prepare(Storage.read(image, conf), size, ImagePrep.Limits.DEFAULT);
+            if (!img.ok()) throw new IllegalStateException(image + ": " + img.reason());
+            INDArray x = Nd4j.create(img.pixels(), new long[] {1, size, size, 3}, 'c').castTo(DataType.DOUBLE);
+            Tensor p = l.model().layer(param);
+            // eps 1e-8, not 1e-6: a whole CNN has ~10^6 ReLU and max-pool kinks, and a step of 1e-6 along a
+            // random direction moves enough of them across zero to bend the central difference by ~1e-3
+            // (seen on gear's first layer); in float64 a 1e-8 step still leaves ~1e-8 of rounding.
+            GradientCheck.Options o = new GradientCheck.Options(1e-8, 1e-5, 1e-3, 0, directions, seed);
+            GradientCheck.Result res = GradientCheck.check(l.loss(), List.of(p), Map.of(l.model().input(), x), o);
+            double abs = Math.abs(res.analytic() - res.numeric());
+            return new Checker.Verdict(id, "model " + shortName(param), name + ", " + p.length() + " weights " + java.util.Arrays.toString(p.shape()),
+                    "first", res.passed() ? "pass" : "fail", abs, abs / Math.max(Math.abs(res.numeric()), 1e-12), res.worstRatio(),
+                    res.compared(), res.mode(), res.report(), (System.nanoTime() - t0) / 1e6);
+        } catch (RuntimeException | IOException e) {
+            return new Checker.Verdict(id, "model " + shortName(param), name, "first", "error", Double.NaN, Double.NaN, Double.NaN, 0, "",
+                    e.toString(), (System.nanoTime() - t0) / 1e6);
+        }
+    }
+
+    static String shortName(String node) {
+        String[] p = node.split("/");
+        return p.length >= 3 ? p[p.length - 3] + "/" + p[p.length - 2] : node;
+    }
+}
