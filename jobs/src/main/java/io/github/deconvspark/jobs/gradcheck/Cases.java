@@ -217,7 +217,7 @@ public final class Cases {
             return d(f.toString(), List.of(s, v, v, v, v), List.of(Gen.ANY, Gen.ANY, Gen.POSITIVE, Gen.ANY, Gen.ANY),
                     x -> Ops.batchNormInference(x.get(0), x.get(1), x.get(2), x.get(3), x.get(4), 1e-3, f));
         });
-        for (String conv : List.of("conv2d", "conv2d_transpose", "conv2d_backprop_filter")) {
+        for (String conv : List.of("conv2d", "conv2d_transpose", "conv2d_backprop_input", "conv2d_backprop_filter")) {
             add(conv, r -> {
                 int kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
                 boolean dilate = r.nextInt(3) == 0;
@@ -235,26 +235,55 @@ public final class Cases {
                     case "conv2d" -> d(params, List.of(x, filter), List.of(Gen.ANY, Gen.ANY), t -> Ops.conv2d(t.get(0), t.get(1), s, p, f, dl));
                     case "conv2d_transpose" -> d(params, List.of(y, filter), List.of(Gen.ANY, Gen.ANY),
                             t -> Ops.conv2dTranspose(t.get(0), t.get(1), x, s, p, f, dl));
+                    case "conv2d_backprop_input" -> d(params, List.of(filter, y), List.of(Gen.ANY, Gen.ANY),
+                            t -> Ops.conv2dBackpropInput(x, t.get(0), t.get(1), s, p, f, dl));
                     default -> d(params, List.of(x, y), List.of(Gen.ANY, Gen.ANY),
                             t -> Ops.conv2dBackpropFilter(t.get(0), filter, t.get(1), s, p, f, dl));
                 };
             });
         }
-        for (String pool : List.of("max_pool", "avg_pool")) {
+        for (String pool : List.of("max_pool", "avg_pool", "sum_pool", "max_pool_grad", "avg_pool_grad", "avg_unpool",
+                "max_pool_with_argmax", "max_unpool")) {
             add(pool, r -> {
                 int kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
                 int[] k = {kh, kw}, s = {1 + r.nextInt(3), 1 + r.nextInt(3)};           // s < k: overlapping windows
                 Padding p = padding(r, kh, kw);
-                DataFormat f = r.nextBoolean() ? DataFormat.NHWC : DataFormat.NCHW;
+                boolean argmaxOp = pool.equals("max_pool_with_argmax") || pool.equals("max_unpool");
+                DataFormat f = argmaxOp || r.nextBoolean() ? DataFormat.NHWC : DataFormat.NCHW;      // argmax: NHWC only, as TF
                 long[] x = nhwc(f, 1 + r.nextInt(2), kh + r.nextInt(4), kw + r.nextInt(4), 1 + r.nextInt(3));
+                boolean batchIndex = r.nextBoolean();
+                long sourceSeed = r.nextLong();
                 String params = "k " + kh + "x" + kw + " strides " + Arrays.toString(s) + (s[0] < kh || s[1] < kw ? " (overlapping)" : "")
-                        + " " + p + " " + f;
-                outShape(List.of(x), t -> Ops.maxPool(t.get(0), k, s, p, f));
-                return pool.equals("max_pool")
-                        ? d(params, List.of(x), List.of(Gen.DISTINCT), t -> Ops.maxPool(t.get(0), k, s, p, f))
-                        : d(params, List.of(x), List.of(Gen.ANY), t -> Ops.avgPool(t.get(0), k, s, p, f));
+                        + " " + p + " " + f + (argmaxOp ? " include_batch_in_index " + batchIndex : "");
+                long[] y = outShape(List.of(x), t -> Ops.maxPool(t.get(0), k, s, p, f));
+                return switch (pool) {
+                    case "max_pool" -> d(params, List.of(x), List.of(Gen.DISTINCT), t -> Ops.maxPool(t.get(0), k, s, p, f));
+                    case "avg_pool" -> d(params, List.of(x), List.of(Gen.ANY), t -> Ops.avgPool(t.get(0), k, s, p, f));
+                    case "sum_pool" -> d(params, List.of(x), List.of(Gen.ANY), t -> Ops.sumPool(t.get(0), k, s, p, f));
+                    case "max_pool_grad" -> d(params, List.of(x, y), List.of(Gen.DISTINCT, Gen.ANY),
+                            t -> Ops.maxPoolGrad(t.get(0), t.get(1), k, s, p, f));
+                    case "avg_pool_grad" -> d(params, List.of(y), List.of(Gen.ANY), t -> Ops.avgPoolGrad(x, t.get(0), k, s, p, f));
+                    case "avg_unpool" -> d(params, List.of(y), List.of(Gen.ANY), t -> Ops.avgUnpool(t.get(0), x, k, s, p, f));
+                    case "max_pool_with_argmax" -> d(params, List.of(x), List.of(Gen.DISTINCT),
+                            t -> Ops.maxPoolWithArgmax(t.get(0), k, s, p, batchIndex).output());
+                    // the switches come from a fixed input; the gradient checked is the unpooled values'
+                    default -> d(params, List.of(y), List.of(Gen.ANY), t -> {
+                        Tensor source = t.get(0).graph().constant(GradientCheck.distinct(DataType.DOUBLE, sourceSeed, x));
+                        return Ops.maxUnpool(t.get(0), Ops.maxPoolWithArgmax(source, k, s, p, batchIndex).argmax(), x, batchIndex);
+                    });
+                };
             });
         }
+        add("channel_affine", r -> {
+            DataFormat f = r.nextBoolean() ? DataFormat.NHWC : DataFormat.NCHW;
+            long c = 1 + r.nextInt(4);
+            long[] s = nhwc(f, 1 + r.nextInt(2), 1 + r.nextInt(3), 1 + r.nextInt(3), c), v = {c};
+            return d(f.toString(), List.of(s, v, v), List.of(Gen.ANY, Gen.ANY, Gen.ANY), x -> Ops.channelAffine(x.get(0), x.get(1), x.get(2), f));
+        });
+        add("broadcast_to", r -> {
+            long[] to = shape(r, 1, 4), from = broadcastable(r, to);
+            return d("to " + Arrays.toString(to), List.of(from), List.of(Gen.ANY), x -> Ops.broadcastTo(x.get(0), to));
+        });
         for (Family extra : ServiceLoader.load(Family.class)) FAMILIES.put(extra.name(), extra);
     }
 
