@@ -145,6 +145,26 @@ grep -E "^gradcheck: [0-9]+ cases" "$WORK/logs/gc-cluster.log" >&2
 "$JAVA" -Xmx1g $MODULE_OPTS -cp "$IT_CP" io.github.deconvspark.it.CompareOutputs "$WORK/gc-local" - "$WORK/gc-cluster" - \
   2> "$WORK/logs/compare-gc.log"
 
+say "executors that cannot load ND4J's natives: the job must stop early, saying why"
+set +e
+# shellcheck disable=SC2086
+"$JAVA" $MODULE_OPTS -Xmx2g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G \
+  -cp "$SPARK_CP" org.apache.spark.deploy.SparkSubmit --master "spark://127.0.0.1:$MASTER_PORT" --deploy-mode client \
+  --class io.github.deconvspark.jobs.Main --properties-file "$ROOT/conf/spark-defaults.conf" \
+  --conf spark.executor.memory=1g --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false \
+  --conf "spark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.platform=linux-arm64" \
+  "$APP_JAR" visualize --input "$HDFS/photos" --model "$HDFS/model/gear.json" --output "$HDFS/out-nonative" "${SETTINGS[@]}" \
+  > "$WORK/logs/nonative-run.log" 2>&1
+rc=$?
+set -e
+[ $rc = 3 ] || { say "expected exit code 3 (natives), got $rc"; exit 1; }
+grep -q "an executor cannot run the kernels: ND4J natives.*root cause: java.lang.UnsatisfiedLinkError" "$WORK/logs/nonative-run.log" \
+  || { say "the message does not say that the executors cannot load the natives"; exit 1; }
+grep -m1 "an executor cannot run the kernels" "$WORK/logs/nonative-run.log" | cut -c1-200 >&2
+if "$JAVA" -cp "$IT_CP" io.github.deconvspark.it.Hdfs get "$HDFS/out-nonative" "$WORK/out-nonative" 2>/dev/null; then
+  say "the failed job left an output"; exit 1
+fi
+
 say "fault test: the same job, one executor killed while it runs"
 submit "$HDFS/out-fault" "$WORK/logs/fault-run.log" &
 SUBMIT=$!

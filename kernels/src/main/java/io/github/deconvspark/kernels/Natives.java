@@ -14,6 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Natives {
     private static volatile String description;
+    /** The first failure, rethrown by later calls (ND4J's static initializer fails only once, with the real cause). */
+    private static volatile IllegalStateException failure;
 
     private Natives() {}
 
@@ -36,6 +38,7 @@ public final class Natives {
     public static String check() {
         String d = description;
         if (d != null) return d;
+        if (failure != null) throw failure;
         synchronized (Natives.class) {
             if (description != null) return description;
             String classifier = classifier();
@@ -53,8 +56,13 @@ public final class Natives {
                 double v = Nd4j.ones(DataType.FLOAT, 2, 2).mmul(Nd4j.ones(DataType.FLOAT, 2, 2)).getDouble(0);
                 if (v != 2.0) throw new IllegalStateException("ND4J natives: a 2x2 product gave " + v + ", not 2");
             } catch (Throwable t) {
-                throw new IllegalStateException("ND4J natives (" + classifier + ") failed to load on "
-                        + System.getProperty("os.name") + "/" + System.getProperty("os.arch") + ": " + t + "." + fix, t);
+                Throwable root = t;
+                while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+                // kept: a second call would only see "Could not initialize class ...Nd4j"
+                failure = new IllegalStateException("ND4J natives (" + classifier + ") failed to load on "
+                        + System.getProperty("os.name") + "/" + System.getProperty("os.arch") + ": " + t
+                        + (root != t ? " (root cause: " + root + ")" : "") + "." + fix, t);
+                throw failure;
             }
             description = "ND4J " + Nd4j.class.getPackage().getImplementationVersion() + " native " + classifier + ", "
                     + Nd4j.getExecutioner().getEnvironmentInformation().getProperty("blas.vendor", "?") + " BLAS";
