@@ -156,6 +156,11 @@ public final class Storage {
         return UUID.randomUUID().toString().substring(0, 8);
     }
 
+    /** A local copy of a TF.js model.json and its weight shards (see {@link #localCopy}). */
+    public static Path localModel(String uri, Configuration conf) {
+        return localCopy(uri, b -> io.github.deconvspark.models.TfjsModel.shardPaths(b, uri), conf);
+    }
+
     private static final Map<String, Path> LOCAL_COPIES = new ConcurrentHashMap<>();
 
     /**

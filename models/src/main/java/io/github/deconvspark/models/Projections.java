@@ -128,9 +128,8 @@ public final class Projections {
         INDArray img = checkInput(m, graph, input, image);
         checkChannel(m, graph, layer, channel);
         checkPosition(m, layer, y, x);
-        Built b = build(graph, rule, m, input, layer, "layer");
         INDArray act = graph.run(layer, Map.of(input, img));
-        return seeded(graph, b, input, img, layer, channel, act.getDouble(0, y, x, channel), y, x);
+        return projectSeeded(rule, graph, input, layer, image, channel, y, x, act.getDouble(0, y, x, channel));
     }
 
     /**

@@ -58,9 +58,8 @@ class DeconvnetGearTest {
     }
 
     @Test void theAutodiffDeconvnetEqualsTheHandWrittenOne() throws Exception {
-        String script = TfjsGearTest.MODELS.resolve("fetch-gear.sh").toString();
-        Path modelJson = Path.of(TfjsGearTest.lastLine(TfjsGearTest.run(List.of("bash", script), Map.of())));
-        Path photo = Path.of(TfjsGearTest.lastLine(TfjsGearTest.run(List.of("bash", script, "photo"), Map.of())));
+        Path modelJson = TfjsGearTest.gearModel();
+        Path photo = TfjsGearTest.astronautPng();
         INDArray image = Nd4j.create(TfjsGearTest.astronautFace(photo), new long[] {1, 198, 198, 3}, 'c');
         try (TfjsModel m = TfjsModel.load(modelJson)) {
             for (int k : new int[] {2, 4, 6}) {

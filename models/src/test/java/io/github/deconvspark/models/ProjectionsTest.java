@@ -249,9 +249,8 @@ class ProjectionsTest {
     }
 
     @Test void deconvnetOnTheGearModelAndARealPhoto() throws Exception {
-        String script = TfjsGearTest.MODELS.resolve("fetch-gear.sh").toString();
-        Path modelJson = Path.of(TfjsGearTest.lastLine(TfjsGearTest.run(List.of("bash", script), Map.of())));
-        Path photo = Path.of(TfjsGearTest.lastLine(TfjsGearTest.run(List.of("bash", script, "photo"), Map.of())));
+        Path modelJson = TfjsGearTest.gearModel();
+        Path photo = TfjsGearTest.astronautPng();
         INDArray image = Nd4j.create(TfjsGearTest.astronautFace(photo), new long[] {1, 198, 198, 3}, 'c');
         try (TfjsModel m = TfjsModel.load(modelJson)) {
             Tensor layer = m.layer(TfjsGearTest.P + "conv2d_6/Relu");

@@ -23,8 +23,8 @@ class SaliencyTfjsTest {
     @Test void saliencyEqualsTfjsGradient() throws Exception {
         Assumptions.assumeTrue(TfjsGearTest.nodeAvailable(), "SKIPPED: 'node' is not on PATH (apt-get install nodejs npm)");
         String script = TfjsGearTest.MODELS.resolve("fetch-gear.sh").toString();
-        Path modelJson = Path.of(TfjsGearTest.lastLine(TfjsGearTest.run(List.of("bash", script), Map.of())));
-        Path photo = Path.of(TfjsGearTest.lastLine(TfjsGearTest.run(List.of("bash", script, "photo"), Map.of())));
+        Path modelJson = TfjsGearTest.gearModel();
+        Path photo = TfjsGearTest.astronautPng();
         String nodeModules = TfjsGearTest.lastLine(TfjsGearTest.run(List.of("bash", script, "tfjs", TfjsGearTest.TARGET.toString()), Map.of()));
         Path work = Files.createDirectories(TfjsGearTest.TARGET.resolve("saliency-reference"));
         float[] pixels = TfjsGearTest.astronautFace(photo);

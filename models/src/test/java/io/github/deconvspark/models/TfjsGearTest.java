@@ -57,6 +57,16 @@ class TfjsGearTest {
         return out.trim();
     }
 
+    /** The gear model.json, fetched and cached by fetch-gear.sh. */
+    static Path gearModel() throws IOException, InterruptedException {
+        return Path.of(lastLine(run(List.of("bash", MODELS.resolve("fetch-gear.sh").toString()), Map.of())));
+    }
+
+    /** skimage's astronaut.png, fetched and cached by fetch-gear.sh. */
+    static Path astronautPng() throws IOException, InterruptedException {
+        return Path.of(lastLine(run(List.of("bash", MODELS.resolve("fetch-gear.sh").toString(), "photo"), Map.of())));
+    }
+
     static boolean nodeAvailable() {
         try {
             run(List.of("node", "--version"), Map.of());
@@ -100,8 +110,8 @@ class TfjsGearTest {
         Assumptions.assumeTrue(nodeAvailable(),
                 "SKIPPED: 'node' is not on PATH, so the official TF.js runtime cannot run (apt-get install nodejs npm)");
         String script = MODELS.resolve("fetch-gear.sh").toString();
-        Path modelJson = Path.of(lastLine(run(List.of("bash", script), Map.of())));
-        Path photo = Path.of(lastLine(run(List.of("bash", script, "photo"), Map.of())));
+        Path modelJson = gearModel();
+        Path photo = astronautPng();
         String nodeModules = lastLine(run(List.of("bash", script, "tfjs", TARGET.toString()), Map.of()));
 
         Path work = TARGET.resolve("gear-reference");

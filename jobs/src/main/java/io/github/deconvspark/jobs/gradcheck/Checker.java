@@ -35,9 +35,9 @@ public final class Checker {
     public static Verdict run(Cases.Case c) {
         long t0 = System.nanoTime();
         String order = c.secondOrder() ? "second" : "first";
+        Map<Tensor, INDArray> feeds = new HashMap<>();
         try (Graph g = new Graph()) {
             List<Tensor> xs = new ArrayList<>();
-            Map<Tensor, INDArray> feeds = new HashMap<>();
             for (int i = 0; i < c.shapes().size(); i++) {
                 Tensor x = g.placeholder("x" + i, DataType.DOUBLE, c.shapes().get(i));
                 xs.add(x);
@@ -65,11 +65,12 @@ public final class Checker {
             if (res.passed() && c.secondOrder()) res = GradientCheck.checkSecondOrder(y, checked, feeds, OPTIONS);
             double abs = Math.abs(res.analytic() - res.numeric());
             double rel = abs / Math.max(Math.abs(res.numeric()), 1e-12);
-            for (INDArray v : feeds.values()) v.close();
             return new Verdict(c.id(), c.op(), c.params(), order, res.passed() ? "pass" : "fail", abs, rel, res.worstRatio(), res.compared(),
                     res.mode(), res.report(), ms(t0));
         } catch (RuntimeException e) {
             return new Verdict(c.id(), c.op(), c.params(), order, "error", Double.NaN, Double.NaN, Double.NaN, 0, "", e.toString(), ms(t0));
+        } finally {
+            for (INDArray v : feeds.values()) v.close();
         }
     }
 

@@ -113,12 +113,16 @@ public final class GradCheck {
         return jsc.parallelize(ranges, parts).flatMap(range -> {
             List<Row> out = new ArrayList<>();
             for (long i = range[0]; i < range[1]; i++) {
-                Checker.Verdict v = Checker.run(Cases.generate(seed, i, ops));
-                out.add(RowFactory.create(v.id(), v.op(), v.params(), v.order(), v.status(), v.passed(), v.absError(), v.relError(),
-                        v.ratio(), v.compared(), v.mode(), v.detail(), v.millis()));
+                out.add(row(Checker.run(Cases.generate(seed, i, ops))));
             }
             return out.iterator();
         });
+    }
+
+    /** A verdict as a row of {@link #SCHEMA}. */
+    static Row row(Checker.Verdict v) {
+        return RowFactory.create(v.id(), v.op(), v.params(), v.order(), v.status(), v.passed(), v.absError(), v.relError(), v.ratio(),
+                v.compared(), v.mode(), v.detail(), v.millis());
     }
 
     public static Summary run(SparkSession spark, JobConfig cfg) {
@@ -159,9 +163,7 @@ public final class GradCheck {
             org.apache.spark.broadcast.Broadcast<org.apache.spark.util.SerializableConfiguration> hc =
                     jsc.broadcast(new org.apache.spark.util.SerializableConfiguration(conf));
             rows = jsc.parallelize(work, mparts).map(w -> {
-                Checker.Verdict v = ModelCheck.run(model, w[0], w[1], dirs, seed, hc.value().value());
-                return RowFactory.create(v.id(), v.op(), v.params(), v.order(), v.status(), v.passed(), v.absError(), v.relError(),
-                        v.ratio(), v.compared(), v.mode(), v.detail(), v.millis());
+                return row(ModelCheck.run(model, w[0], w[1], dirs, seed, hc.value().value()));
             });
         } else {
             rows = cases(jsc, n, parts, seed, ops);

@@ -37,7 +37,7 @@ final class ModelCheck {
         List<String> params = new ArrayList<>();
         List<String> filters = cfg.get("model-params").equals("all") ? List.of() : cfg.list("model-params");
         int size;
-        try (TfjsModel m = TfjsModel.load(Storage.localCopy(model, b -> TfjsModel.shardPaths(b, model), conf))) {
+        try (TfjsModel m = TfjsModel.load(Storage.localModel(model, conf))) {
             size = (int) m.input().size(1);
             for (Weights.Spec s : m.weightSpecs()) {
                 if (!m.hasLayer(s.name()) || !m.layer(s.name()).dataType().isFPType()) continue;
@@ -69,7 +69,7 @@ final class ModelCheck {
         try {
             Loaded l = MODELS.get().computeIfAbsent(model, u -> {
                 try {
-                    TfjsModel m = TfjsModel.load(Storage.localCopy(u, b -> TfjsModel.shardPaths(b, u), conf), 1, DataType.DOUBLE);
+                    TfjsModel m = TfjsModel.load(Storage.localModel(u, conf), 1, DataType.DOUBLE);
                     Tensor loss = null;
                     long s = seed;
                     for (Tensor o : m.outputs().values()) {

@@ -77,6 +77,6 @@ final class Summaries {
     }
 
     static String esc(Object o) {
-        return String.valueOf(o).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return io.github.deconvspark.jobs.Html.esc(o);
     }
 }

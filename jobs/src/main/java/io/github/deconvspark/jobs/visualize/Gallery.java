@@ -97,17 +97,6 @@ final class Gallery {
     }
 
     static String esc(Object o) {
-        String s = String.valueOf(o);
-        StringBuilder sb = new StringBuilder(s.length());
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '<' -> sb.append("&lt;");
-                case '>' -> sb.append("&gt;");
-                case '&' -> sb.append("&amp;");
-                case '"' -> sb.append("&quot;");
-                default -> sb.append(c);
-            }
-        }
-        return sb.toString();
+        return io.github.deconvspark.jobs.Html.esc(o);
     }
 }

@@ -162,7 +162,7 @@ public final class Visualize {
     private static Summary run(SparkSession spark, JobConfig cfg, Settings st, Configuration conf, long t0) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Visualizer.Plan plan;
-        try (TfjsModel m = TfjsModel.load(Storage.localCopy(st.model(), b -> TfjsModel.shardPaths(b, st.model()), conf))) {
+        try (TfjsModel m = TfjsModel.load(Storage.localModel(st.model(), conf))) {
             plan = Visualizer.plan(m, st.method(), st.layers(), st.channels(), st.head(), st.classes(), st.batch());
         } catch (java.io.FileNotFoundException e) {
             throw new JobConfig.ConfigException("visualize: --model " + st.model() + ": " + e.getMessage());
@@ -261,16 +261,8 @@ public final class Visualize {
                     }
                     return List.of(t).iterator();
                 }).treeReduce(TopK::merge, 2);
-        Map<String, List<Visualizer.Selection>> byImage = new TreeMap<>();
-        int selections = 0;
-        for (int u = 0; u < units; u++) {
-            List<TopK.Entry> es = top.of(u);
-            for (int r = 0; r < es.size(); r++) {
-                TopK.Entry e = es.get(r);
-                byImage.computeIfAbsent(e.path(), x -> new ArrayList<>()).add(new Visualizer.Selection(u, r + 1, e.path(), e.value(), e.position()));
-                selections++;
-            }
-        }
+        Map<String, List<Visualizer.Selection>> byImage = Visualizer.selections(top);
+        int selections = byImage.values().stream().mapToInt(List::size).sum();
         progress("top-" + k + ": " + selections + " projections of " + byImage.size() + " images");
 
         // 4. project
@@ -278,8 +270,8 @@ public final class Visualize {
             Broadcast<Map<String, List<Visualizer.Selection>>> bsel = jsc.broadcast(new HashMap<>(byImage));
             int projParts = Math.max(1, Math.min(byImage.size(), jsc.defaultParallelism() * 4));
             JavaRDD<String> chosen = jsc.parallelize(new ArrayList<>(byImage.keySet()), projParts);
-            JavaRDD<Row> projected = chosen.mapPartitions(it ->
-                    new ProjectIterator(it, bplan.value(), model, limits, bsel.value(), staging, hconf.value().value()));
+            JavaRDD<Row> projected = chosen.flatMap(path ->
+                    projectImage(path, bplan.value(), model, limits, bsel.value().get(path), staging, hconf.value().value()).iterator());
             spark.createDataFrame(projected, PROJECTIONS).write().parquet(staging + "/projections.parquet");
         } else {
             spark.createDataFrame(jsc.emptyRDD(), PROJECTIONS).write().parquet(staging + "/projections.parquet");
@@ -328,6 +320,19 @@ public final class Visualize {
         Storage.writeString(staging + "/_SUCCESS", "", conf);
         Storage.commit(staging, st.output(), runId, conf);
         return summary;
+    }
+
+    /** Spark array columns from primitive arrays. */
+    static Float[] boxed(float[] v) {
+        Float[] b = new Float[v.length];
+        for (int i = 0; i < v.length; i++) b[i] = v[i];
+        return b;
+    }
+
+    static Integer[] boxed(int[] v) {
+        Integer[] b = new Integer[v.length];
+        for (int i = 0; i < v.length; i++) b[i] = v[i];
+        return b;
     }
 
     private static String key(Row r) {
@@ -380,7 +385,7 @@ public final class Visualize {
     static Visualizer visualizer(Visualizer.Plan plan, String model, int batch, Configuration conf) {
         return VISUALIZERS.get().computeIfAbsent(plan.modelSha256() + "/" + model + "/" + batch + "/" + plan.hashCode(), key -> {
             io.github.deconvspark.kernels.Natives.check();
-            Path local = Storage.localCopy(model, b -> TfjsModel.shardPaths(b, model), conf);
+            Path local = Storage.localModel(model, conf);
             return new Visualizer(plan, local, batch);
         });
     }
@@ -452,16 +457,8 @@ public final class Visualize {
             ImagePrep.Result r = prepared.get(i);
             Object values = null, positions = null;
             if (r.ok()) {
-                float[] v = scan.values()[j];
-                int[] p = scan.positions()[j++];
-                Float[] vb = new Float[v.length];
-                Integer[] pb = new Integer[p.length];
-                for (int u = 0; u < v.length; u++) {
-                    vb[u] = v[u];
-                    pb[u] = p[u];
-                }
-                values = vb;
-                positions = pb;
+                values = boxed(scan.values()[j]);
+                positions = boxed(scan.positions()[j++]);
             }
             out.add(RowFactory.create(f.getString(0), f.getLong(1), (Timestamp) f.get(2), r.ok(), r.reason(),
                     r.note() == null || r.note().isEmpty() ? null : r.note(), r.width(), r.height(), values, positions));
@@ -469,46 +466,7 @@ public final class Visualize {
         return out;
     }
 
-    /** Projection rows of the selected images; writes their PNGs into the staging folder. */
-    static final class ProjectIterator implements Iterator<Row> {
-        private final Iterator<String> in;
-        private final Visualizer.Plan plan;
-        private final String model;
-        private final ImagePrep.Limits limits;
-        private final Map<String, List<Visualizer.Selection>> selections;
-        private final String staging;
-        private final Configuration conf;
-        private final List<Row> ready = new ArrayList<>();
-        private int next;
-
-        ProjectIterator(Iterator<String> in, Visualizer.Plan plan, String model, ImagePrep.Limits limits,
-                        Map<String, List<Visualizer.Selection>> selections, String staging, Configuration conf) {
-            this.in = in;
-            this.plan = plan;
-            this.model = model;
-            this.limits = limits;
-            this.selections = selections;
-            this.staging = staging;
-            this.conf = conf;
-        }
-
-        @Override public boolean hasNext() {
-            while (next >= ready.size()) {
-                if (!in.hasNext()) return false;
-                ready.clear();
-                next = 0;
-                String f = in.next();
-                ready.addAll(projectImage(f, plan, model, limits, selections.get(f), staging, conf));
-            }
-            return true;
-        }
-
-        @Override public Row next() {
-            if (!hasNext()) throw new NoSuchElementException();
-            return ready.get(next++);
-        }
-    }
-
+    /** Projection rows of one selected image; writes its PNGs into the staging folder. */
     static List<Row> projectImage(String path, Visualizer.Plan plan, String model, ImagePrep.Limits limits,
                                   List<Visualizer.Selection> sels, String staging, Configuration conf) {
         ImagePrep.Result img;
@@ -532,13 +490,8 @@ public final class Visualize {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + staging + "/" + projFile + ": " + e.getMessage(), e);
             }
-            Integer[] box = new Integer[4], shape = new Integer[p.shape().length];
-            for (int i = 0; i < 4; i++) box[i] = p.box()[i];
-            for (int i = 0; i < shape.length; i++) shape[i] = p.shape()[i];
-            Float[] values = new Float[p.values().length];
-            for (int i = 0; i < values.length; i++) values[i] = p.values()[i];
             out.add(RowFactory.create(u.index(), u.label(), u.node(), u.channel(), p.sel().rank(), path, p.sel().value(), p.y(), p.x(),
-                    box, plan.method(), projFile, patchFile, shape, values));
+                    boxed(p.box()), plan.method(), projFile, patchFile, boxed(p.shape()), boxed(p.values())));
         }
         return out;
     }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * The visualize job's computation as a plain in-process loop over local files, without Spark and
@@ -23,23 +22,18 @@ public final class VisualizeLoop {
     public record Result(Map<String, float[]> values, Map<String, String> rejects, List<Visualizer.Projected> projections,
                          double scanSeconds, double projectSeconds) {}
 
-    /** Every regular, non-hidden file under dir, as file: URIs sorted as the job sorts them. */
+    /** The files the job would list under dir ({@link io.github.deconvspark.jobs.Storage#listFiles}), in its order. */
     public static List<Path> files(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile)
-                    .filter(p -> !hidden(dir.relativize(p)))
-                    .sorted((a, b) -> uri(a).compareTo(uri(b))).toList();
+        try {
+            List<Path> out = new ArrayList<>();
+            for (io.github.deconvspark.jobs.Storage.FileRef f : io.github.deconvspark.jobs.Storage.listFiles(uri(dir),
+                    new org.apache.hadoop.conf.Configuration())) {
+                out.add(Path.of(new org.apache.hadoop.fs.Path(f.path()).toUri().getPath()));
+            }
+            return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static boolean hidden(Path rel) {
-        for (Path part : rel) {
-            String n = part.toString();
-            if (n.startsWith(".") || n.startsWith("_")) return true;
-        }
-        return false;
     }
 
     /** The path as Spark names it: file:/abs/path. */
@@ -75,14 +69,7 @@ public final class VisualizeLoop {
             }
         }
         long t1 = System.nanoTime();
-        Map<String, List<Visualizer.Selection>> byImage = new TreeMap<>();
-        for (int u = 0; u < plan.units().size(); u++) {
-            List<TopK.Entry> es = top.of(u);
-            for (int r = 0; r < es.size(); r++) {
-                TopK.Entry e = es.get(r);
-                byImage.computeIfAbsent(e.path(), x -> new ArrayList<>()).add(new Visualizer.Selection(u, r + 1, e.path(), e.value(), e.position()));
-            }
-        }
+        Map<String, List<Visualizer.Selection>> byImage = Visualizer.selections(top);
         List<Visualizer.Projected> projections = new ArrayList<>();
         try (Visualizer projector = new Visualizer(plan, modelJson, 1)) {
             for (Map.Entry<String, List<Visualizer.Selection>> e : byImage.entrySet()) {

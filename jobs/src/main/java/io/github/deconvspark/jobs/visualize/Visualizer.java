@@ -203,6 +203,19 @@ public final class Visualizer implements AutoCloseable {
         return out;
     }
 
+    /** The top-k entries of every unit as selections, grouped by image (path order), rank 1 = strongest. */
+    public static Map<String, List<Selection>> selections(TopK top) {
+        Map<String, List<Selection>> byImage = new java.util.TreeMap<>();
+        for (int u = 0; u < top.units(); u++) {
+            List<TopK.Entry> es = top.of(u);
+            for (int r = 0; r < es.size(); r++) {
+                TopK.Entry e = es.get(r);
+                byImage.computeIfAbsent(e.path(), x -> new ArrayList<>()).add(new Selection(u, r + 1, e.path(), e.value(), e.position()));
+            }
+        }
+        return byImage;
+    }
+
     public Plan plan() { return plan; }
 
     public TfjsModel model() { return model; }
