@@ -85,16 +85,24 @@ final class Arithmetic {
             long c = shape[shape.length - 1];
             long[] vs = vec.shape();
             if (vs.length == 0 || vs[vs.length - 1] != c || vec.length() != c) return null;
-            if (full.ordering() != 'c' || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(full)) return null;
-            INDArray m = full.reshape('c', full.length() / c, c);
+            // One fresh C-order copy, computed in place through a [rows, C] view of it: the result is
+            // not a view (the graph would copy a view once more), and any layout of full works.
+            INDArray out = full.dup('c');
+            INDArray m = out.reshape('c', out.length() / c, c);
             INDArray v = vec.reshape('c', 1, c);
-            INDArray r = switch (kind) {
-                case ADD -> m.addRowVector(v);
-                case MUL -> m.mulRowVector(v);
-                case SUB -> vecFirst ? m.rsubRowVector(v) : m.subRowVector(v);
-                case DIV -> vecFirst ? m.rdivRowVector(v) : m.divRowVector(v);
-            };
-            return r.reshape('c', shape);
+            switch (kind) {
+                case ADD -> m.addiRowVector(v);
+                case MUL -> m.muliRowVector(v);
+                case SUB -> {
+                    if (vecFirst) m.rsubiRowVector(v);
+                    else m.subiRowVector(v);
+                }
+                case DIV -> {
+                    if (vecFirst) m.rdiviRowVector(v);
+                    else m.diviRowVector(v);
+                }
+            }
+            return out;
         }
 
         @Override public Tensor[] backward(Backward bw) {

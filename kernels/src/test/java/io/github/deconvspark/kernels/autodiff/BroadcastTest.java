@@ -66,4 +66,28 @@ class BroadcastTest {
             }
         }
     }
+
+    /** The per-channel path on tensors with unit dimensions ([N,1,1,C], H or W = 1) and on a transposed ('f') input. */
+    @Test void perChannelVectorsOnUnitDimensionsAndOtherLayouts() {
+        for (long[] full : List.of(new long[] {3, 1, 1, 5}, new long[] {1, 2, 1, 5}, new long[] {2, 5})) {
+            for (String kind : List.of("add", "sub", "mul", "div")) {
+                for (boolean vecFirst : new boolean[] {false, true}) {
+                    Graph g = new Graph();
+                    long c = full[full.length - 1];
+                    Tensor x = g.placeholder("x", DataType.DOUBLE, full), v = g.placeholder("v", DataType.DOUBLE, c);
+                    Tensor y = vecFirst ? op(kind, v, x) : op(kind, x, v);
+                    INDArray xv = Nd4j.rand(DataType.DOUBLE, full).addi(0.5), vv = Nd4j.rand(DataType.DOUBLE, c).addi(0.5);
+                    if (full.length == 2) xv = Nd4j.rand(DataType.DOUBLE, c, full[0]).addi(0.5).transpose();   // an 'f'-order view
+                    INDArray got = g.run(y, Map.of(x, xv, v, vv));
+                    for (long i = 0; i < xv.length(); i++) {
+                        long[] at = org.nd4j.linalg.api.shape.Shape.ind2subC(xv, i);
+                        double a = xv.getDouble(at), b = vv.getDouble(at[at.length - 1]);
+                        assertEquals(vecFirst ? apply(kind, b, a) : apply(kind, a, b), got.getDouble(at), 1e-12,
+                                kind + " " + java.util.Arrays.toString(full) + (vecFirst ? " (vector first)" : ""));
+                    }
+                    g.close();
+                }
+            }
+        }
+    }
 }
