@@ -277,13 +277,23 @@ public final class ReferenceGenerator {
 
   // ---------------------------------------------------------------- cases
 
-  private Case conv2d(String id, String fmt, String pad, DType dt) {
+  /** A forward convolution's geometry, drawn in one fixed order (conv2d and its filter gradient share it). */
+  private record ConvGeom(Dim h, Dim w, int n, int cin, int cout) {}
+
+  private ConvGeom sampleConvGeom(String pad) {
     boolean dilate = rnd.nextInt(5) < 2;
     Dim h = sampleDim(pad, 5, dilate, 12, 3);
     Dim w = sampleDim(pad, 5, dilate, 12, 3);
     int n = batch();
     int cin = channels();
     int cout = channels();
+    return new ConvGeom(h, w, n, cin, cout);
+  }
+
+  private Case conv2d(String id, String fmt, String pad, DType dt) {
+    ConvGeom g = sampleConvGeom(pad);
+    Dim h = g.h(), w = g.w();
+    int n = g.n(), cin = g.cin(), cout = g.cout();
     Case c = new Case(id, "conv2d", List.of(
         uniform("input", dt, shape(fmt, n, h.in, w.in, cin)),
         uniform("filter", dt, h.k, w.k, cin, cout)));
@@ -393,12 +403,9 @@ public final class ReferenceGenerator {
   }
 
   private Case conv2dBackpropFilter(String id, String fmt, String pad, DType dt) {
-    boolean dilate = rnd.nextInt(5) < 2;
-    Dim h = sampleDim(pad, 5, dilate, 12, 3);
-    Dim w = sampleDim(pad, 5, dilate, 12, 3);
-    int n = batch();
-    int cin = channels();
-    int cout = channels();
+    ConvGeom g = sampleConvGeom(pad);
+    Dim h = g.h(), w = g.w();
+    int n = g.n(), cin = g.cin(), cout = g.cout();
     Case c = new Case(id, "conv2d_backprop_filter", List.of(
         uniform("input", dt, shape(fmt, n, h.in, w.in, cin)),
         uniform("out_backprop", dt, shape(fmt, n, h.out(pad), w.out(pad), cout))));
