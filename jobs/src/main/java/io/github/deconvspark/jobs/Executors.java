@@ -12,6 +12,15 @@ public final class Executors {
     private Executors() {}
 
     /**
+     * Executor JVMs registered now (local mode: 1, the driver's). The kernels use every core of their
+     * JVM (ND4J's OpenMP and a fork-join pool), so a step of the train job runs best as one task per JVM.
+     */
+    public static int jvms(JavaSparkContext jsc) {
+        int n = jsc.sc().getExecutorMemoryStatus().size();
+        return jsc.sc().isLocal() ? 1 : Math.max(1, n - 1);
+    }
+
+    /**
      * One small task per task slot loads ND4J's native libraries ({@link Natives#check}); returns what
      * was found ("ND4J ... on host:pid, ..."). A failure stops the job at once with the executor's
      * message (which names the native build and the fix), instead of failing later in every task.

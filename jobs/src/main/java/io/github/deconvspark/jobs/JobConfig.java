@@ -210,6 +210,17 @@ public final class JobConfig {
         }
     }
 
+    public double getDouble(String key, double min, double max) {
+        String v = get(key);
+        try {
+            double d = Double.parseDouble(v);
+            if (!(d >= min && d <= max)) throw new NumberFormatException();
+            return d;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(job + ": --" + key + " must be a number in [" + min + ", " + max + "], got '" + v + "'");
+        }
+    }
+
     public boolean getBool(String key) {
         String v = get(key).toLowerCase(Locale.ROOT);
         return switch (v) {

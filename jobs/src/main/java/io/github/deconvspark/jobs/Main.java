@@ -7,7 +7,7 @@ import java.util.Arrays;
 public final class Main {
     private Main() {}
 
-    static final java.util.Set<String> JOBS = java.util.Set.of("kernels-demo", "visualize", "bench-visualize", "gradcheck");
+    static final java.util.Set<String> JOBS = java.util.Set.of("kernels-demo", "visualize", "bench-visualize", "gradcheck", "gradients", "train", "bench-train", "export-images");
 
     static final String USAGE = """
             usage: deconv-spark <job> [args...]
@@ -15,6 +15,10 @@ public final class Main {
               kernels-demo   run every example of the TensorFlow tutorial on our kernels and print its outputs
               bench-visualize  the visualize job on local Spark against an in-process loop (visualize's options, rounds=N)
               gradcheck      seeded gradient checks of every op on Spark (--cases N --seed S --output URI; --case ID: one)
+              gradients      the gradient of the loss over a whole labelled data set w.r.t. every parameter (--help: options)
+              train          synchronous data-parallel training of a CNN (SGD momentum / Adam), checkpoints, --resume (--help)
+              export-images  the first N images of an IDX data set as PNG files in class folders (--data --output --limit)
+              bench-train    training steps on local Spark against the same loop in-process (train's options, rounds=N)
               visualize      deconvnet / guided backprop / saliency / Grad-CAM of a CNN over an image set (--help: options)
             """;
 
@@ -34,6 +38,18 @@ public final class Main {
         }
         if (job.equals("gradcheck")) {
             System.exit(runJob(() -> io.github.deconvspark.jobs.gradcheck.GradCheck.main(rest)));
+        }
+        if (job.equals("gradients")) {
+            System.exit(runJob(() -> io.github.deconvspark.jobs.gradients.GradientsJob.main(rest)));
+        }
+        if (job.equals("train")) {
+            System.exit(runJob(() -> io.github.deconvspark.jobs.train.Train.main(rest)));
+        }
+        if (job.equals("export-images")) {
+            System.exit(runJob(() -> io.github.deconvspark.jobs.labelled.ExportImages.main(rest)));
+        }
+        if (job.equals("bench-train")) {
+            System.exit(runJob(() -> io.github.deconvspark.jobs.train.TrainBench.main(rest)));
         }
         if (job.equals("bench-visualize")) {
             System.exit(runJob(() -> io.github.deconvspark.jobs.visualize.VisualizeBench.main(rest)));

@@ -115,6 +115,23 @@ public final class Storage {
         return name.startsWith(".") || name.startsWith("_");
     }
 
+    /** Deletes a file or folder (recursively) if it exists. */
+    public static void delete(String uri, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path p = path(uri);
+        FileSystem fs = fs(p, conf);
+        if (fs.exists(p)) fs.delete(p, true);
+    }
+
+    /** Writes a file beside its target under a hidden name, then renames it over the target: readers see the old or the new file whole. */
+    public static void writeAtomic(String uri, byte[] bytes, String runId, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path p = path(uri);
+        org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(p.getParent(), "." + p.getName() + ".tmp-" + runId);
+        write(tmp.toString(), bytes, conf);
+        FileSystem fs = fs(p, conf);
+        if (fs.exists(p)) fs.delete(p, false);
+        if (!fs.rename(tmp, p)) throw new IOException("cannot rename " + tmp + " to " + p);
+    }
+
     /** The staging folder for an output: hidden, beside it, unique to the run. */
     public static String staging(String output, String runId) {
         org.apache.hadoop.fs.Path out = path(output);

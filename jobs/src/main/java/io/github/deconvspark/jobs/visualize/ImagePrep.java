@@ -104,11 +104,23 @@ public final class ImagePrep {
     static Result convert(BufferedImage img, int size, String note) {
         int w = img.getWidth(), h = img.getHeight();
         BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = rgb.createGraphics();
-        g.setColor(java.awt.Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        g.drawImage(img, 0, 0, null);
-        g.dispose();
+        java.awt.image.Raster raster = img.getRaster();
+        if (raster.getNumBands() == 1 && img.getColorModel().getNumComponents() == 1 && !(img.getColorModel() instanceof java.awt.image.IndexColorModel)) {
+            // grayscale: the samples replicated as they are (drawImage would convert Java's linear gray to sRGB, lightening it)
+            int shift = Math.max(0, img.getColorModel().getComponentSize(0) - 8);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int v = raster.getSample(x, y, 0) >> shift;
+                    rgb.setRGB(x, y, (v << 16) | (v << 8) | v);
+                }
+            }
+        } else {
+            Graphics2D g = rgb.createGraphics();
+            g.setColor(java.awt.Color.WHITE);
+            g.fillRect(0, 0, w, h);
+            g.drawImage(img, 0, 0, null);
+            g.dispose();
+        }
         int side = Math.min(w, h), x0 = (w - side) / 2, y0 = (h - side) / 2;
         int[] src = rgb.getRGB(x0, y0, side, side, null, 0, side);
         float[] out = resize(src, side, size);
@@ -180,5 +192,25 @@ public final class ImagePrep {
             }
         }
         return out;
+    }
+
+    /** RGB pixels (HWC) for a model of {@code channels} inputs: as they are (3), or ITU-R BT.601 luma (1; gray pixels exactly). */
+    public static float[] toChannels(float[] rgb, int channels) {
+        if (channels == 3) return rgb;
+        if (channels != 1) throw new IllegalArgumentException("toChannels: channels must be 1 or 3, got " + channels);
+        float[] g = new float[rgb.length / 3];
+        for (int j = 0; j < g.length; j++) {
+            float r = rgb[3 * j], gr = rgb[3 * j + 1], b = rgb[3 * j + 2];
+            g[j] = r == gr && gr == b ? r : 0.299f * r + 0.587f * gr + 0.114f * b; // a gray pixel stays exactly itself
+        }
+        return g;
+    }
+
+    /** HWC values of {@code channels} channels as RGB (a single channel replicated), for rendering. */
+    public static float[] toRgb(float[] values, int channels) {
+        if (channels == 3) return values;
+        float[] rgb = new float[values.length * 3];
+        for (int j = 0; j < values.length; j++) rgb[3 * j] = rgb[3 * j + 1] = rgb[3 * j + 2] = values[j];
+        return rgb;
     }
 }

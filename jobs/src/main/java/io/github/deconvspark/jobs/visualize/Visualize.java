@@ -315,7 +315,7 @@ public final class Visualize {
         manifest.put("images_per_second", Math.round(summary.imagesPerSecond() * 10) / 10.0);
         manifest.put("outputs", List.of("index.html", "images/", "projections.parquet", "activations.parquet", "rejects.parquet",
                 "manifest.json"));
-        Storage.writeString(staging + "/manifest.json", io.github.deconvspark.jobs.JsonOut.write(manifest) + "\n", conf);
+        Storage.writeString(staging + "/manifest.json", io.github.deconvspark.models.JsonOut.write(manifest) + "\n", conf);
         Storage.writeString(staging + "/_scan_key", scanKey, conf);
         Storage.writeString(staging + "/_SUCCESS", "", conf);
         Storage.commit(staging, st.output(), runId, conf);

@@ -112,11 +112,16 @@ public final class Visualizer implements AutoCloseable {
 
     static int inputSize(TfjsModel m) {
         long[] s = m.input().shape();
-        if (s.length != 4 || s[3] != 3 || s[1] != s[2] || s[1] < 1) {
-            throw new IllegalArgumentException("visualize: the model's input must be NHWC RGB with a square image, [batch, S, S, 3]; "
-                    + m.input().name() + " of " + m.path() + " is " + Arrays.toString(s));
+        if (s.length != 4 || (s[3] != 3 && s[3] != 1) || s[1] != s[2] || s[1] < 1) {
+            throw new IllegalArgumentException("visualize: the model's input must be NHWC RGB or grayscale with a square image, "
+                    + "[batch, S, S, 3] or [batch, S, S, 1]; " + m.input().name() + " of " + m.path() + " is " + Arrays.toString(s));
         }
         return (int) s[1];
+    }
+
+    /** The model's input channels: 3 (RGB) or 1 (grayscale: images are converted with {@link ImagePrep#toChannels}). */
+    int channels() {
+        return (int) model.input().size(3);
     }
 
     private static void requireFeatureMap(TfjsModel m, Tensor t, String l) {
@@ -227,8 +232,9 @@ public final class Visualizer implements AutoCloseable {
     public Scan scan(List<float[]> images) {
         int b = (int) model.input().size(0), s = plan.size(), n = images.size();
         if (n > b) throw new IllegalArgumentException("scan: " + n + " images > batch " + b);
-        float[] x = new float[b * s * s * 3];
-        for (int i = 0; i < n; i++) System.arraycopy(images.get(i), 0, x, i * s * s * 3, s * s * 3);
+        int ch = channels();
+        float[] x = new float[b * s * s * ch];
+        for (int i = 0; i < n; i++) System.arraycopy(ImagePrep.toChannels(images.get(i), ch), 0, x, i * s * s * ch, s * s * ch);
         Map<String, Tensor> fetch = new LinkedHashMap<>();
         for (Unit u : plan.units()) {
             String node = plan.perFeatureMap() ? u.node() : u.scoreNode();
@@ -236,7 +242,7 @@ public final class Visualizer implements AutoCloseable {
         }
         List<String> names = new ArrayList<>(fetch.keySet());
         List<INDArray> outs = model.graph().run(new ArrayList<>(fetch.values()), Map.of(model.input(),
-                Nd4j.create(x, new long[] {b, s, s, 3}, 'c').castTo(model.input().dataType())));
+                Nd4j.create(x, new long[] {b, s, s, ch}, 'c').castTo(model.input().dataType())));
         Map<String, float[]> data = new HashMap<>();
         for (int k = 0; k < names.size(); k++) data.put(names.get(k), outs.get(k).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat());
         float[][] values = new float[n][plan.units().size()];
@@ -274,7 +280,8 @@ public final class Visualizer implements AutoCloseable {
     /** Projects the selections (all of one image) of a prepared image. The model must have batch 1. */
     public List<Projected> project(ImagePrep.Result img, List<Selection> selections) {
         int s = plan.size();
-        INDArray x = Nd4j.create(img.pixels(), new long[] {1, s, s, 3}, 'c').castTo(model.input().dataType());
+        int c = channels();
+        INDArray x = Nd4j.create(ImagePrep.toChannels(img.pixels(), c), new long[] {1, s, s, c}, 'c').castTo(model.input().dataType());
         List<Projected> out = new ArrayList<>();
         for (Selection sel : selections) {
             Unit u = plan.units().get(sel.unit());
@@ -288,10 +295,10 @@ public final class Visualizer implements AutoCloseable {
                     int[] box = fields.computeIfAbsent(u.node(), n -> ReceptiveField.of(model, n)).box(y, xx, s, s);
                     int bh = box[2] - box[0], bw = box[3] - box[1];
                     float[] full = p.projection().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
-                    float[] crop = new float[bh * bw * 3];
-                    for (int r = 0; r < bh; r++) System.arraycopy(full, ((box[0] + r) * s + box[1]) * 3, crop, r * bw * 3, bw * 3);
-                    out.add(new Projected(sel, y, xx, box, new int[] {bh, bw, 3}, crop,
-                            Render.png(Render.signed(crop, bh, bw)), Render.png(Render.crop(img.rgb(), box))));
+                    float[] crop = new float[bh * bw * c];
+                    for (int r = 0; r < bh; r++) System.arraycopy(full, ((box[0] + r) * s + box[1]) * c, crop, r * bw * c, bw * c);
+                    out.add(new Projected(sel, y, xx, box, new int[] {bh, bw, c}, crop,
+                            Render.png(Render.signed(ImagePrep.toRgb(crop, c), bh, bw)), Render.png(Render.crop(img.rgb(), box))));
                 }
                 case "saliency" -> {
                     Projections.Projection p = Projections.saliency(model.graph(), model.input(), model.layer(u.scoreNode()), x, u.channel());

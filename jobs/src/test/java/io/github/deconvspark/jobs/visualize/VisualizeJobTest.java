@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Test;
  * bad files are rejected with reasons. The gallery opens in headless Chromium with every picture.
  */
 public class VisualizeJobTest {
-    static final Path ROOT = Path.of(System.getProperty("deconv.root", "..")).toAbsolutePath().normalize();
-    static final Path TARGET = Path.of(System.getProperty("deconv.jobs.target", "target")).toAbsolutePath();
+    public static final Path ROOT = Path.of(System.getProperty("deconv.root", "..")).toAbsolutePath().normalize();
+    public static final Path TARGET = Path.of(System.getProperty("deconv.jobs.target", "target")).toAbsolutePath();
     static final String[] SETTINGS = {"--layers", "conv2d_2/Relu,conv2d_4/Relu,conv2d_6/Relu", "--channels", "0-1", "--top-k", "3",
             "--batch", "4"};
     static SparkSession spark;

@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs;
+package io.github.deconvspark.models;
 
 import java.util.Collection;
 import java.util.Iterator;

@@ -1,0 +1,130 @@
+package io.github.deconvspark.jobs.train;
+
+import io.github.deconvspark.jobs.JobConfig;
+import io.github.deconvspark.jobs.Sparks;
+import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.labelled.LabelledData;
+import io.github.deconvspark.models.net.NetSpec;
+import io.github.deconvspark.models.net.Optimizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * Training throughput on Spark against the same loop in-process: the same network, batches,
+ * kernels and optimizer; the in-process steps run over the training blocks collected to the driver,
+ * one graph run per step. Rounds alternate (in-process, Spark) in one JVM after a warm-up of both;
+ * medians of ms/step are compared, with Spark's step split into compute (the slowest partition's
+ * graph run), aggregation (adding and merging the float64 sums), update and the rest (scheduling,
+ * broadcast, result transfer).
+ */
+public final class TrainBench {
+    private TrainBench() {}
+
+    static final List<JobConfig.Key> KEYS;
+
+    static {
+        List<JobConfig.Key> k = new ArrayList<>(Train.KEYS);
+        k.add(new JobConfig.Key("steps", "40", "steps per round"));
+        k.add(new JobConfig.Key("rounds", "3", "rounds of each (medians reported)"));
+        k.add(new JobConfig.Key("warmup", "10", "warm-up steps of each before the rounds"));
+        KEYS = List.copyOf(k);
+    }
+
+    public static int main(String[] args) {
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h")) {
+                System.out.print(JobConfig.help("bench-train", KEYS));
+                return 0;
+            }
+        }
+        String[] withOut = args;
+        if (Arrays.stream(args).noneMatch(a -> a.equals("--output") || a.startsWith("output="))) {
+            withOut = Arrays.copyOf(args, args.length + 2);
+            withOut[args.length] = "--output";
+            withOut[args.length + 1] = "unused";
+        }
+        JobConfig cfg = JobConfig.parse("bench-train", KEYS, withOut);
+        Train.validate(cfg);
+        SparkSession spark = Sparks.session("deconv-spark bench-train", cfg.get("master"), Train.sparkConf(cfg));
+        try {
+            run(spark, cfg);
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    static void run(SparkSession spark, JobConfig cfg) throws IOException {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        var conf = spark.sparkContext().hadoopConfiguration();
+        long seed = cfg.getLong("seed", Long.MIN_VALUE, Long.MAX_VALUE);
+        int batch = cfg.getInt("batch", 1, 1 << 20);
+        int steps = cfg.getInt("steps", 1, 100_000), rounds = cfg.getInt("rounds", 1, 1000), warmup = cfg.getInt("warmup", 0, 100_000);
+        DataType dtype = Nets.dtype(cfg);
+        Nets.Loaded model = Nets.load(Storage.qualify(cfg.get("model"), conf), seed, conf);
+        NetSpec spec = model.spec();
+        Train.Data data = Train.data(jsc, cfg, spec, conf);
+        int[] in = spec.input();
+        int per = in[0] * in[1] * in[2], size = model.params().length, depth = cfg.getInt("depth", 1, 16);
+        List<LabelledData.Block> local = data.trainBlocks().collect();
+        Steps.OnSpark onSpark = new Steps.OnSpark(jsc, data.trainBlocks(), data.testBlocks(), spec.text(), dtype, size, per, depth);
+        Steps inProcess = new Steps.InProcess(local, List.of(), spec.text(), dtype, size, per);
+        Trainer trainer = new Trainer(data.train().examples(), batch, seed, 0, null);
+        if (steps > trainer.stepsPerEpoch()) steps = trainer.stepsPerEpoch();
+        System.err.printf(Locale.ROOT, "bench-train: %s; batch %d, %d steps x %d rounds, %s, %d partitions (master %s)%n", spec.summary(), batch, steps,
+                rounds, dtype, data.train().shards().size(), spark.sparkContext().master());
+        for (Steps s : List.of(inProcess, onSpark)) {
+            trainer.steps(1, 0, Math.min(warmup, trainer.stepsPerEpoch()), model.params().clone(), Train.optimizer(cfg, size), s, new Trainer.Times());
+        }
+        TaskTimes tasks = new TaskTimes();
+        spark.sparkContext().addSparkListener(tasks);
+        double[] loopMs = new double[rounds], sparkMs = new double[rounds];
+        Trainer.Times loopAll = new Trainer.Times(), sparkAll = new Trainer.Times();
+        for (int r = 0; r < rounds; r++) {
+            Trainer.Times lt = new Trainer.Times(), st = new Trainer.Times();
+            Optimizer o1 = Train.optimizer(cfg, size), o2 = Train.optimizer(cfg, size);
+            trainer.steps(1, 0, steps, model.params().clone(), o1, inProcess, lt);
+            trainer.steps(1, 0, steps, model.params().clone(), o2, onSpark, st);
+            loopMs[r] = lt.msPerStep();
+            sparkMs[r] = st.msPerStep();
+            add(loopAll, lt);
+            add(sparkAll, st);
+            System.err.printf(Locale.ROOT, "bench-train: round %d: in-process %.1f ms/step, Spark %.1f ms/step (%+.1f %%)%n", r + 1, loopMs[r], sparkMs[r],
+                    100 * (sparkMs[r] / loopMs[r] - 1));
+        }
+        double lm = median(loopMs), sm = median(sparkMs);
+        System.out.printf(Locale.ROOT, "bench-train: batch %d, medians of %d rounds of %d steps%n", batch, rounds, steps);
+        System.out.printf(Locale.ROOT, "  in-process: %.1f ms/step, %.0f images/s  (%s)%n", lm, batch * 1000 / lm, loopAll.describe());
+        System.out.printf(Locale.ROOT, "  Spark:      %.1f ms/step, %.0f images/s  (%s)%n", sm, batch * 1000 / sm, sparkAll.describe());
+        System.out.println("  Spark tasks " + tasks.describe(sparkAll.steps));
+        long all = sparkAll.steps + (long) Math.min(warmup, trainer.stepsPerEpoch());
+        System.out.printf(Locale.ROOT, "  Spark driver per step: broadcast %.1f ms, job %.1f ms, destroy %.1f ms%n", onSpark.broadcastNanos / 1e6 / all,
+                onSpark.jobNanos / 1e6 / all, onSpark.destroyNanos / 1e6 / all);
+        System.out.printf(Locale.ROOT, "  Spark's cost per step: %+.1f %%%n", 100 * (sm / lm - 1));
+        data.release();
+    }
+
+    private static void add(Trainer.Times to, Trainer.Times t) {
+        to.steps += t.steps;
+        to.images += t.images;
+        to.wall += t.wall;
+        to.compute += t.compute;
+        to.aggregate += t.aggregate;
+        to.update += t.update;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}
