@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The jobs (visualize, gradcheck) on a real cluster: a Spark standalone Master and two Workers (each executor its own JVM)
+# The jobs (visualize, gradcheck, gradients, train) on a real cluster: a Spark standalone Master and two Workers (each executor its own JVM)
 # and an HDFS (MiniDFSCluster), all on 127.0.0.1, all from Maven Central jars. The visualize job is
 # submitted with SparkSubmit in client mode, reading from and writing to hdfs://; its output must equal
 # a local run's. Then the fault test: the same job again, one executor killed (kill -9 by its pid)
 # while it runs; the output must still equal the local run's (no missing or duplicated rows).
+# gradients and train run on the cluster over MNIST's first 2000 examples on HDFS: their gradients
+# (.npy) and trained weights must equal local runs' (to float64 rounding of the merge order).
 #
 #   it/cluster-test.sh            (.ci/run runs it after the unit tests)
 # Ports (127.0.0.1; busy ones are refused): MASTER_PORT (17077), MASTER_UI_PORT (18080),
@@ -144,6 +146,51 @@ grep -E "^gradcheck: [0-9]+ cases" "$WORK/logs/gc-cluster.log" >&2
 "$JAVA" -cp "$IT_CP" io.github.deconvspark.it.Hdfs get "$HDFS/gc" "$WORK/gc-cluster"
 "$JAVA" -Xmx1g $MODULE_OPTS -cp "$IT_CP" io.github.deconvspark.it.CompareOutputs "$WORK/gc-local" - "$WORK/gc-cluster" - \
   2> "$WORK/logs/compare-gc.log"
+
+say "gradients and train: MNIST's first 2000 training and 500 test examples on HDFS, against local runs"
+MNIST="$(bash "$ROOT/data/fetch-mnist.sh" | tail -n 1)"
+mkdir -p "$WORK/mnist"
+be32() { printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(( $1 >> 24 & 255 )) $(( $1 >> 16 & 255 )) $(( $1 >> 8 & 255 )) $(( $1 & 255 )))"; }
+idx() { # idx SRC DST HEADER_BYTES RECORD_BYTES N: the first N records, the count in the header set to N
+  { head -c 4 "$1"; be32 "$5"; tail -c +9 "$1" | head -c $(( $3 - 8 + $4 * $5 )); } > "$2"
+}
+idx "$MNIST/train-images-idx3-ubyte" "$WORK/mnist/train-images-idx3-ubyte" 16 784 2000
+idx "$MNIST/train-labels-idx1-ubyte" "$WORK/mnist/train-labels-idx1-ubyte" 8 1 2000
+idx "$MNIST/t10k-images-idx3-ubyte" "$WORK/mnist/t10k-images-idx3-ubyte" 16 784 500
+idx "$MNIST/t10k-labels-idx1-ubyte" "$WORK/mnist/t10k-labels-idx1-ubyte" 8 1 500
+cat > "$WORK/small.net" <<'NET'
+input 28 28 1
+conv 5x5 8 same
+relu
+maxpool 2x2
+conv 5x5 16 same
+relu
+maxpool 2x2
+flatten
+dense 32
+relu
+dense 10
+NET
+"$JAVA" -cp "$IT_CP" io.github.deconvspark.it.Hdfs put "$WORK/mnist" "$HDFS/mnist"
+"$JAVA" -cp "$IT_CP" io.github.deconvspark.it.Hdfs put "$WORK/small.net" "$HDFS/small.net"
+for job in gradients train; do
+  if [ $job = gradients ]; then args=(--partitions 4 --batch 200); else args=(--partitions 2 --epochs 2 --batch 100 --progress-every 0); fi
+  "$JAVA" -Xmx2g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G $MODULE_OPTS \
+    -cp "$ROOT/conf:$APP_JAR:$(cat "$WORK/spark-cp.txt")" io.github.deconvspark.jobs.Main $job \
+    --data "$WORK/mnist" --model "$WORK/small.net" --output "$WORK/$job-local" "${args[@]}" --master 'local[2]' spark.ui.enabled=false \
+    > "$WORK/logs/$job-local.log" 2>&1
+  # shellcheck disable=SC2086
+  "$JAVA" $MODULE_OPTS -Xmx2g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G \
+    -cp "$SPARK_CP" org.apache.spark.deploy.SparkSubmit --master "spark://127.0.0.1:$MASTER_PORT" --deploy-mode client \
+    --class io.github.deconvspark.jobs.Main --properties-file "$ROOT/conf/spark-defaults.conf" \
+    --conf spark.executor.memory=1g --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false \
+    "$APP_JAR" $job --data "$HDFS/mnist" --model "$HDFS/small.net" --output "$HDFS/$job" "${args[@]}" > "$WORK/logs/$job-cluster.log" 2>&1
+  grep -E "^$job: " "$WORK/logs/$job-cluster.log" >&2
+  "$JAVA" -cp "$IT_CP" io.github.deconvspark.it.Hdfs get "$HDFS/$job" "$WORK/$job-cluster"
+  "$JAVA" -Xmx1g $MODULE_OPTS -cp "$IT_CP" io.github.deconvspark.it.CompareOutputs "$WORK/$job-local" - "$WORK/$job-cluster" - \
+    2> "$WORK/logs/compare-$job.log"
+done
+test -f "$WORK/train-cluster/checkpoints/epoch-0002/state.bin" || { say "the cluster's train run wrote no checkpoint"; exit 1; }
 
 say "executors that cannot load ND4J's natives: the job must stop early, saying why"
 set +e

@@ -21,6 +21,10 @@ public final class CompareOutputs {
     private CompareOutputs() {}
 
     public static void main(String[] args) throws Exception {
+        if (Files.isDirectory(Path.of(args[0], "sum")) || Files.isDirectory(Path.of(args[0], "model"))) {
+            numeric(Path.of(args[0]), Path.of(args[2]));
+            return;
+        }
         SparkSession spark = SparkSession.builder().master("local[1]").appName("compare").config("spark.ui.enabled", "false").getOrCreate();
         try {
             Map<String, String> a = read(spark, Path.of(args[0]), args[1]), b = read(spark, Path.of(args[2]), args[3]);
@@ -38,6 +42,64 @@ public final class CompareOutputs {
         } finally {
             spark.stop();
         }
+    }
+
+    /**
+     * A gradients output (every sum/ and mean/ .npy) or a train output (model/weights.bin): the same files, values
+     * equal to 1e-9 of each array's largest magnitude (float64 sums merged in another order) or, for trained float32
+     * weights, to 1e-5.
+     */
+    static void numeric(Path a, Path b) throws Exception {
+        List<Path> files = new ArrayList<>();
+        for (String d : List.of("sum", "mean", "model")) {
+            if (!Files.isDirectory(a.resolve(d))) continue;
+            try (Stream<Path> s = Files.list(a.resolve(d))) {
+                s.filter(p -> p.toString().endsWith(".npy") || p.toString().endsWith(".bin")).sorted().forEach(p -> files.add(a.relativize(p)));
+            }
+        }
+        if (files.isEmpty()) throw new IllegalStateException(a + " holds no .npy or weights file");
+        List<String> diffs = new ArrayList<>();
+        for (Path f : files) {
+            if (!Files.exists(b.resolve(f))) {
+                diffs.add(f + ": only in " + a);
+                continue;
+            }
+            double[] x = values(a.resolve(f)), y = values(b.resolve(f));
+            if (x.length != y.length) {
+                diffs.add(f + ": " + x.length + " <> " + y.length + " values");
+                continue;
+            }
+            double scale = 0, worst = 0;
+            for (int i = 0; i < x.length; i++) {
+                scale = Math.max(scale, Math.abs(x[i]));
+                worst = Math.max(worst, Math.abs(x[i] - y[i]));
+            }
+            double tol = f.toString().endsWith(".bin") ? 1e-5 : 1e-9 * scale;
+            if (!(worst <= tol)) diffs.add(f + ": max |difference| " + worst + " > " + tol);
+        }
+        if (diffs.isEmpty()) {
+            System.out.println("outputs equal: " + files.size() + " arrays");
+            return;
+        }
+        System.out.println(diffs.size() + " differences between " + a + " and " + b + ":");
+        diffs.forEach(d -> System.out.println("  " + d));
+        System.exit(1);
+    }
+
+    /** A .npy file's float64 values, or a weights.bin's float32 values (little-endian). */
+    static double[] values(Path p) throws Exception {
+        byte[] bytes = Files.readAllBytes(p);
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (p.toString().endsWith(".npy")) {
+            int hl = (bytes[8] & 0xff) | (bytes[9] & 0xff) << 8;
+            bb.position(10 + hl);
+            double[] v = new double[bb.remaining() / 8];
+            for (int i = 0; i < v.length; i++) v[i] = bb.getDouble();
+            return v;
+        }
+        double[] v = new double[bytes.length / 4];
+        for (int i = 0; i < v.length; i++) v[i] = bb.getFloat();
+        return v;
     }
 
     static String clip(String s) {

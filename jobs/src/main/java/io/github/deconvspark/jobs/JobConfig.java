@@ -171,6 +171,17 @@ public final class JobConfig {
     }
 
     /** Help text: every key with its default and help. */
+    /** Whether the arguments ask for the help text (--help or -h anywhere). */
+    public static boolean wantsHelp(String[] args) {
+        for (String a : args) if (a.equals("--help") || a.equals("-h")) return true;
+        return false;
+    }
+
+    /** Fails, naming the key, when any of {@code keys} is blank. */
+    public void require(String... keys) {
+        for (String k : keys) if (get(k).isBlank()) throw new ConfigException(job + ": --" + k + " is required");
+    }
+
     public static String help(String job, List<Key> keys) {
         StringBuilder sb = new StringBuilder("usage: bin/deconv-spark " + job + " [--key value | key=value ...] [--config FILE]\n");
         for (Key k : keys) {

@@ -7,7 +7,23 @@ import java.util.Arrays;
 public final class Main {
     private Main() {}
 
-    static final java.util.Set<String> JOBS = java.util.Set.of("kernels-demo", "visualize", "bench-visualize", "gradcheck", "gradients", "train", "bench-train", "export-images");
+    /** The jobs that run through {@link #runJob} (exit codes 2: configuration, 3: natives), by name. */
+    static final java.util.Map<String, java.util.function.ToIntFunction<String[]>> SPARK_JOBS = java.util.Map.of(
+            "visualize", io.github.deconvspark.jobs.visualize.Visualize::main,
+            "bench-visualize", io.github.deconvspark.jobs.visualize.VisualizeBench::main,
+            "gradcheck", io.github.deconvspark.jobs.gradcheck.GradCheck::main,
+            "gradients", io.github.deconvspark.jobs.gradients.GradientsJob::main,
+            "train", io.github.deconvspark.jobs.train.Train::main,
+            "bench-train", io.github.deconvspark.jobs.train.TrainBench::main,
+            "export-images", io.github.deconvspark.jobs.labelled.ExportImages::main);
+
+    static final java.util.Set<String> JOBS;
+
+    static {
+        java.util.Set<String> all = new java.util.TreeSet<>(SPARK_JOBS.keySet());
+        all.add("kernels-demo");
+        JOBS = java.util.Collections.unmodifiableSet(all);
+    }
 
     static final String USAGE = """
             usage: deconv-spark <job> [args...]
@@ -33,27 +49,8 @@ public final class Main {
             System.err.println("deconv-spark: unknown job '" + job + "'\n" + USAGE);
             System.exit(2);
         }
-        if (job.equals("visualize")) {
-            System.exit(runJob(() -> io.github.deconvspark.jobs.visualize.Visualize.main(rest)));
-        }
-        if (job.equals("gradcheck")) {
-            System.exit(runJob(() -> io.github.deconvspark.jobs.gradcheck.GradCheck.main(rest)));
-        }
-        if (job.equals("gradients")) {
-            System.exit(runJob(() -> io.github.deconvspark.jobs.gradients.GradientsJob.main(rest)));
-        }
-        if (job.equals("train")) {
-            System.exit(runJob(() -> io.github.deconvspark.jobs.train.Train.main(rest)));
-        }
-        if (job.equals("export-images")) {
-            System.exit(runJob(() -> io.github.deconvspark.jobs.labelled.ExportImages.main(rest)));
-        }
-        if (job.equals("bench-train")) {
-            System.exit(runJob(() -> io.github.deconvspark.jobs.train.TrainBench.main(rest)));
-        }
-        if (job.equals("bench-visualize")) {
-            System.exit(runJob(() -> io.github.deconvspark.jobs.visualize.VisualizeBench.main(rest)));
-        }
+        java.util.function.ToIntFunction<String[]> sparkJob = SPARK_JOBS.get(job);
+        if (sparkJob != null) System.exit(runJob(() -> sparkJob.applyAsInt(rest)));
         try {
             Natives.check();
         } catch (IllegalStateException e) {

@@ -68,11 +68,9 @@ public final class GradCheck {
     }
 
     public static int main(String[] args) {
-        for (String a : args) {
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.print(JobConfig.help("gradcheck", KEYS) + "ops: " + String.join(", ", Cases.ops()) + "\n");
-                return 0;
-            }
+        if (JobConfig.wantsHelp(args)) {
+            System.out.print(JobConfig.help("gradcheck", KEYS) + "ops: " + String.join(", ", Cases.ops()) + "\n");
+            return 0;
         }
         JobConfig cfg = JobConfig.parse("gradcheck", KEYS, args);
         cfg.choice("dtype", List.of("float64"));

@@ -78,16 +78,12 @@ public final class GradientsJob {
     public record Summary(String output, long examples, long rejected, double loss, double accuracy, double seconds, GradientSum sum) {}
 
     public static int main(String[] args) {
-        for (String a : args) {
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.print(JobConfig.help("gradients", KEYS));
-                return 0;
-            }
+        if (JobConfig.wantsHelp(args)) {
+            System.out.print(JobConfig.help("gradients", KEYS));
+            return 0;
         }
         JobConfig cfg = JobConfig.parse("gradients", KEYS, args);
-        for (String k : List.of("data", "model", "output")) {
-            if (cfg.get(k).isBlank()) throw new JobConfig.ConfigException("gradients: --" + k + " is required");
-        }
+        cfg.require("data", "model", "output");
         cfg.choice("loss", List.of("softmax-xent"));
         SparkSession spark = Sparks.session("deconv-spark gradients", cfg.get("master"), cfg.spark());
         try {

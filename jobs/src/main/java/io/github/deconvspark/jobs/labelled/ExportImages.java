@@ -26,16 +26,12 @@ public final class ExportImages {
             new JobConfig.Key("output", "", "where the class folders go"));
 
     public static int main(String[] args) {
-        for (String a : args) {
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.print(JobConfig.help("export-images", KEYS));
-                return 0;
-            }
+        if (JobConfig.wantsHelp(args)) {
+            System.out.print(JobConfig.help("export-images", KEYS));
+            return 0;
         }
         JobConfig cfg = JobConfig.parse("export-images", KEYS, args);
-        for (String k : List.of("data", "output")) {
-            if (cfg.get(k).isBlank()) throw new JobConfig.ConfigException("export-images: --" + k + " is required");
-        }
+        cfg.require("data", "output");
         try {
             Configuration conf = new Configuration();
             String out = Storage.qualify(cfg.get("output"), conf);

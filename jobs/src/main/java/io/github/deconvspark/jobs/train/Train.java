@@ -71,11 +71,9 @@ public final class Train {
     }
 
     public static int main(String[] args) {
-        for (String a : args) {
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.print(JobConfig.help("train", KEYS));
-                return 0;
-            }
+        if (JobConfig.wantsHelp(args)) {
+            System.out.print(JobConfig.help("train", KEYS));
+            return 0;
         }
         JobConfig cfg = JobConfig.parse("train", KEYS, args);
         validate(cfg);
@@ -107,9 +105,7 @@ public final class Train {
     }
 
     static void validate(JobConfig cfg) {
-        for (String k : List.of("data", "model", "output")) {
-            if (cfg.get(k).isBlank()) throw new JobConfig.ConfigException("train: --" + k + " is required");
-        }
+        cfg.require("data", "model", "output");
         cfg.choice("optimizer", Optimizer.KINDS);
         cfg.getInt("epochs", 1, 100_000);
         cfg.getInt("batch", 1, 1 << 20);

@@ -38,11 +38,9 @@ public final class TrainBench {
     }
 
     public static int main(String[] args) {
-        for (String a : args) {
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.print(JobConfig.help("bench-train", KEYS));
-                return 0;
-            }
+        if (JobConfig.wantsHelp(args)) {
+            System.out.print(JobConfig.help("bench-train", KEYS));
+            return 0;
         }
         String[] withOut = args;
         if (Arrays.stream(args).noneMatch(a -> a.equals("--output") || a.startsWith("output="))) {

@@ -127,11 +127,9 @@ public final class Visualize {
 
     /** bin/deconv-spark visualize ...: returns the exit code. */
     public static int main(String[] args) {
-        for (String a : args) {
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.print(JobConfig.help("visualize", KEYS));
-                return 0;
-            }
+        if (JobConfig.wantsHelp(args)) {
+            System.out.print(JobConfig.help("visualize", KEYS));
+            return 0;
         }
         JobConfig cfg = JobConfig.parse("visualize", KEYS, args);
         SparkSession spark = Sparks.session("deconv-spark visualize", cfg.get("master"), cfg.spark());
