@@ -137,26 +137,29 @@ public final class GradientSum implements Serializable {
                 break;
             }
         }
+        // one byte[] (written in bulk), not a float[]/double[] (which ObjectOutputStream writes value by value)
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(size * (exact ? 4 : 8)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         if (exact) {
-            float[] f = new float[size];
-            for (int i = 0; i < size; i++) f[i] = (float) grad[i];
-            out.writeByte(1);
-            out.writeObject(f);
+            for (double v : grad) b.putFloat((float) v);
         } else {
-            out.writeByte(2);
-            out.writeObject(grad);
+            b.asDoubleBuffer().put(grad);
         }
+        out.writeByte(exact ? 1 : 2);
+        out.writeObject(b.array());
     }
 
     private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
         in.defaultReadObject();
         int kind = in.readByte();
+        if (kind == 0) return;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap((byte[]) in.readObject()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        grad = new double[size];
         if (kind == 1) {
-            float[] f = (float[]) in.readObject();
-            grad = new double[f.length];
-            for (int i = 0; i < f.length; i++) grad[i] = f[i];
-        } else if (kind == 2) {
-            grad = (double[]) in.readObject();
+            float[] f = new float[size];
+            b.asFloatBuffer().get(f);
+            for (int i = 0; i < size; i++) grad[i] = f[i];
+        } else {
+            b.asDoubleBuffer().get(grad);
         }
     }
 

@@ -87,7 +87,7 @@ public final class Nets {
 
     /**
      * Runs a block (any size >= 1) and adds its loss, hits and (optionally) gradient to {@code acc};
-     * {@code params} is a double[] or (for float32 graphs) a float[], as {@link #wire} gives.
+     * {@code params} is a double[] or (for float32 graphs) a float[].
      */
     public static GradientSum add(GradientSum acc, String text, DataType dtype, Object params, LabelledData.Block b, boolean gradients) {
         if (b.size() == 0) return acc;
@@ -97,12 +97,32 @@ public final class Nets {
         return acc.add(e, System.nanoTime() - t0);
     }
 
-    /** The parameters as a float32 graph reads them (float[], half the bytes to broadcast), or as they are for float64. */
-    public static Object wire(double[] p, DataType dtype) {
-        if (dtype != DataType.FLOAT) return p;
-        float[] f = new float[p.length];
-        for (int i = 0; i < p.length; i++) f[i] = (float) p[i];
-        return f;
+    /**
+     * The parameters as they travel to the executors: little-endian float32 bytes for a float32 graph (what
+     * it computes with; half the bytes), float64 bytes otherwise. A byte[] because Java serialization writes
+     * it in bulk, and a float[] or double[] value by value (measured: ~4 ms per step for LeNet's 455k).
+     */
+    public static byte[] wire(double[] p, DataType dtype) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(p.length * (dtype == DataType.FLOAT ? 4 : 8)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (dtype == DataType.FLOAT) {
+            for (double v : p) b.putFloat((float) v);
+        } else {
+            b.asDoubleBuffer().put(p);
+        }
+        return b.array();
+    }
+
+    /** {@link #wire}'s bytes back as the float[] or double[] that {@link #add} takes. */
+    public static Object unwire(byte[] bytes, DataType dtype) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (dtype == DataType.FLOAT) {
+            float[] f = new float[bytes.length / 4];
+            b.asFloatBuffer().get(f);
+            return f;
+        }
+        double[] d = new double[bytes.length / 8];
+        b.asDoubleBuffer().get(d);
+        return d;
     }
 
     /** Parses the job's dtype key. */

@@ -56,7 +56,7 @@ public final class Train {
             new JobConfig.Key("epsilon", "1e-7", "adam: epsilon"),
             new JobConfig.Key("seed", "1", "seed of the initialization and of the batch order"),
             new JobConfig.Key("dtype", "float32", "float32 or float64 computation (sums and parameters are float64 either way)"),
-            new JobConfig.Key("depth", "2", "treeAggregate depth"),
+            new JobConfig.Key("depth", "1", "1: each step's partial sums merged on the driver; >= 2: treeAggregate of that depth (many executors)"),
             new JobConfig.Key("partitions", "0", "partitions of the training set (0: one per executor JVM, whose kernels use all its cores)"),
             new JobConfig.Key("limit", "0", "use only the first N training examples (0: all)"),
             new JobConfig.Key("test-limit", "0", "use only the first N held-out examples (0: all)"),
