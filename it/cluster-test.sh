@@ -152,7 +152,7 @@ MNIST="$(bash "$ROOT/data/fetch-mnist.sh" | tail -n 1)"
 mkdir -p "$WORK/mnist"
 be32() { printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(( $1 >> 24 & 255 )) $(( $1 >> 16 & 255 )) $(( $1 >> 8 & 255 )) $(( $1 & 255 )))"; }
 idx() { # idx SRC DST HEADER_BYTES RECORD_BYTES N: the first N records, the count in the header set to N
-  { head -c 4 "$1"; be32 "$5"; tail -c +9 "$1" | head -c $(( $3 - 8 + $4 * $5 )); } > "$2"
+  { head -c 4 "$1"; be32 "$5"; dd if="$1" iflag=skip_bytes,count_bytes skip=8 count=$(( $3 - 8 + $4 * $5 )) bs=65536 status=none; } > "$2"
 }
 idx "$MNIST/train-images-idx3-ubyte" "$WORK/mnist/train-images-idx3-ubyte" 16 784 2000
 idx "$MNIST/train-labels-idx1-ubyte" "$WORK/mnist/train-labels-idx1-ubyte" 8 1 2000

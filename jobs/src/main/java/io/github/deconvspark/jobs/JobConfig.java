@@ -170,7 +170,6 @@ public final class JobConfig {
         return prev[b.length()];
     }
 
-    /** Help text: every key with its default and help. */
     /** Whether the arguments ask for the help text (--help or -h anywhere). */
     public static boolean wantsHelp(String[] args) {
         for (String a : args) if (a.equals("--help") || a.equals("-h")) return true;
@@ -182,6 +181,7 @@ public final class JobConfig {
         for (String k : keys) if (get(k).isBlank()) throw new ConfigException(job + ": --" + k + " is required");
     }
 
+    /** Help text: every key with its default and help. */
     public static String help(String job, List<Key> keys) {
         StringBuilder sb = new StringBuilder("usage: bin/deconv-spark " + job + " [--key value | key=value ...] [--config FILE]\n");
         for (Key k : keys) {

@@ -122,14 +122,24 @@ public final class Storage {
         if (fs.exists(p)) fs.delete(p, true);
     }
 
-    /** Writes a file beside its target under a hidden name, then renames it over the target: readers see the old or the new file whole. */
+    /**
+     * Writes a file beside its target under a hidden name, then renames it over the target in one
+     * step (FileContext's rename with OVERWRITE: atomic on HDFS and local file systems): readers see
+     * the old or the new file whole, never none.
+     */
     public static void writeAtomic(String uri, byte[] bytes, String runId, Configuration conf) throws IOException {
         org.apache.hadoop.fs.Path p = path(uri);
         org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(p.getParent(), "." + p.getName() + ".tmp-" + runId);
         write(tmp.toString(), bytes, conf);
-        FileSystem fs = fs(p, conf);
-        if (fs.exists(p)) fs.delete(p, false);
-        if (!fs.rename(tmp, p)) throw new IOException("cannot rename " + tmp + " to " + p);
+        org.apache.hadoop.fs.FileContext.getFileContext(p.toUri(), conf).rename(tmp, p, org.apache.hadoop.fs.Options.Rename.OVERWRITE);
+    }
+
+    /** The {@code job} named in an output's manifest.json, or null when it has none (or no manifest). */
+    public static String manifestJob(String output, Configuration conf) throws IOException {
+        String m = output + "/manifest.json";
+        if (!exists(m, conf)) return null;
+        java.util.regex.Matcher j = java.util.regex.Pattern.compile("\"job\"\\s*:\\s*\"([^\"]*)\"").matcher(readString(m, conf));
+        return j.find() ? j.group(1) : null;
     }
 
     /** The staging folder for an output: hidden, beside it, unique to the run. */

@@ -5,6 +5,7 @@ import io.github.deconvspark.jobs.JobConfig;
 import io.github.deconvspark.jobs.Sparks;
 import io.github.deconvspark.jobs.Storage;
 import io.github.deconvspark.jobs.labelled.LabelledData;
+import io.github.deconvspark.jobs.train.Batches;
 import io.github.deconvspark.jobs.train.Nets;
 import io.github.deconvspark.models.JsonOut;
 import io.github.deconvspark.models.net.Net;
@@ -122,7 +123,7 @@ public final class GradientsJob {
         NetSpec spec = model.spec();
         LabelledData.Source data = LabelledData.resolve(Storage.qualify(cfg.get("data"), conf), split, parts, limit, spec.input(),
                 spec.classes(), conf);
-        if (Storage.exists(output, conf) && !Storage.exists(output + "/manifest.json", conf)) {
+        if (Storage.exists(output, conf) && !"gradients".equals(Storage.manifestJob(output, conf))) {
             throw new JobConfig.ConfigException("gradients: the output " + output + " exists and is not a gradients output; choose another");
         }
         String runId = Storage.newRunId();
@@ -187,11 +188,10 @@ public final class GradientsJob {
         }
         spark.createDataFrame(stats, STATS).coalesce(1).write().parquet(staging + "/stats.parquet");
         List<Row> rej = new ArrayList<>();
-        for (String r : rejects.value()) {
+        for (String r : new java.util.TreeSet<>(rejects.value())) {   // a re-run task adds its rejects again: each record once
             String[] f = r.split("\t", 2);
             rej.add(RowFactory.create(f[0], f.length > 1 ? f[1] : ""));
         }
-        rej.sort(java.util.Comparator.comparing(r -> r.getString(0)));
         spark.createDataFrame(rej, REJECTS).coalesce(1).write().parquet(staging + "/rejects.parquet");
         if (inputGrads > 0) writeInputGradients(spec, model.params(), data, inputGrads, dtype, staging, conf);
 
@@ -224,8 +224,20 @@ public final class GradientsJob {
     /** d loss / d input for the first k readable examples, on the driver: inputs/gradients.npy, inputs/images.npy, inputs/labels.txt. */
     private static void writeInputGradients(NetSpec spec, double[] params, LabelledData.Source data, int k, DataType dtype, String staging,
                                             Configuration conf) throws IOException {
-        Iterator<LabelledData.Block> it = LabelledData.read(data.shards().get(0), k, spec.input(), spec.classes(), conf);
-        LabelledData.Block b = it.next();
+        // the first k readable examples, across shards and blocks
+        List<LabelledData.Block> got = new ArrayList<>();
+        int have = 0;
+        for (LabelledData.Shard shard : data.shards()) {
+            Iterator<LabelledData.Block> it = LabelledData.read(shard, k, spec.input(), spec.classes(), conf);
+            while (have < k && it.hasNext()) {
+                LabelledData.Block blk = it.next();
+                got.add(blk);
+                have += blk.size();
+            }
+            LabelledData.close(it);
+            if (have >= k) break;
+        }
+        LabelledData.Block b = Batches.concat(got, k, spec.input()[0] * spec.input()[1] * spec.input()[2]);
         int n = b.size();
         if (n == 0) return;
         try (Net net = Net.build(spec, n, dtype, true)) {

@@ -53,7 +53,11 @@ public final class Idx {
                 + (rank == 3 ? " (images: count, rows, cols)" : " (labels: count)"));
         int[] dims = new int[r];
         for (int i = 0; i < r; i++) {
-            dims[i] = d.readInt();
+            try {
+                dims[i] = d.readInt();
+            } catch (EOFException e) {
+                throw new IllegalArgumentException(what + ": the IDX header ends early (truncated): " + i + " of " + r + " dimension sizes");
+            }
             if (dims[i] < 1) throw new IllegalArgumentException(what + ": dimension " + i + " is " + dims[i] + "; it must be >= 1");
         }
         return new Header(dims, 4 + 4 * r, gzip);

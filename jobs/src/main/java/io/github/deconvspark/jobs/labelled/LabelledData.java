@@ -80,6 +80,15 @@ public final class LabelledData {
         return folders(uri, split, root, fs, parts, limit, input, classes, conf);
     }
 
+    /** Whether {@code uri} holds that split: its IDX files (t10k-* or test-* for test), or a {@code split/} folder. */
+    public static boolean hasSplit(String uri, String split, Configuration conf) throws IOException {
+        Path root = Storage.path(uri);
+        FileSystem fs = Storage.fs(root, conf);
+        List<String> prefixes = split.equals("train") ? List.of("train") : List.of("t10k", "test");
+        for (String p : prefixes) if (find(fs, root, p + "-images-idx3-ubyte") != null) return true;
+        return fs.exists(new Path(root, split));
+    }
+
     private static Path find(FileSystem fs, Path root, String name) throws IOException {
         for (String n : List.of(name, name + ".gz")) {
             Path p = new Path(root, n);
@@ -138,10 +147,14 @@ public final class LabelledData {
             throw new JobConfig.ConfigException("data: " + uri + " has no test split: neither t10k-*-ubyte IDX files nor a test/ folder "
                     + "(give the held-out set with its own URI, or arrange the folders as train/<class>/ and test/<class>/)");
         }
+        // the classes: the folders of both splits, so a class missing from one split keeps its label
         TreeSet<String> classNames = new TreeSet<>();
-        for (FileStatus s : fs.listStatus(base)) {
-            String name = s.getPath().getName();
-            if (s.isDirectory() && !name.startsWith(".") && !name.startsWith("_")) classNames.add(name);
+        for (Path dir : base.equals(root) ? List.of(root) : List.of(new Path(root, "train"), new Path(root, "test"))) {
+            if (!fs.exists(dir)) continue;
+            for (FileStatus s : fs.listStatus(dir)) {
+                String name = s.getPath().getName();
+                if (s.isDirectory() && !name.startsWith(".") && !name.startsWith("_")) classNames.add(name);
+            }
         }
         if (classNames.isEmpty()) {
             throw new JobConfig.ConfigException("data: " + base + " holds neither IDX files (train-images-idx3-ubyte, ...) nor class folders");
@@ -154,14 +167,26 @@ public final class LabelledData {
         // folders named 0..classes-1 are those labels (a class may be missing); other names: their sorted position
         boolean numeric = names.stream().allMatch(n -> n.matches("\\d{1,9}") && Integer.parseInt(n) < classes);
         if (numeric) names.sort(java.util.Comparator.comparingInt(Integer::parseInt));
+        // the files of the classes interleaved (first of each class, second of each, ...): a --limit keeps every
+        // class, and each shard holds a mix of classes
+        List<List<String>> perClass = new ArrayList<>();
+        for (String name : names) {
+            Path dir = new Path(base, name);
+            List<String> fs2 = new ArrayList<>();
+            if (fs.exists(dir)) for (Storage.FileRef f : Storage.listFiles(dir.toString(), conf)) fs2.add(f.path());
+            perClass.add(fs2);
+        }
         List<String> files = new ArrayList<>();
         List<Integer> fileLabels = new ArrayList<>();
-        for (int c = 0; c < names.size(); c++) {
-            for (Storage.FileRef f : Storage.listFiles(new Path(base, names.get(c)).toString(), conf)) {
-                if (limit > 0 && files.size() >= limit) break;
-                files.add(f.path());
+        for (int k = 0; ; k++) {
+            boolean any = false;
+            for (int c = 0; c < names.size(); c++) {
+                if (k >= perClass.get(c).size() || (limit > 0 && files.size() >= limit)) continue;
+                any = true;
+                files.add(perClass.get(c).get(k));
                 fileLabels.add(numeric ? Integer.parseInt(names.get(c)) : c);
             }
+            if (!any) break;
         }
         if (numeric) {
             names = new ArrayList<>();
@@ -190,14 +215,24 @@ public final class LabelledData {
 
     private static Iterator<Block> readIdx(Shard s, int blockSize, int[] input, int classes, Configuration conf) throws IOException {
         Path ip = Storage.path(s.images()), lp = Storage.path(s.labels());
-        InputStream images = Idx.open(Storage.fs(ip, conf).open(ip));
-        InputStream labels = Idx.open(Storage.fs(lp, conf).open(lp));
-        Idx.Header hi = Idx.header(images, 3, s.images(), false);
-        Idx.Header hl = Idx.header(labels, 1, s.labels(), false);
-        int rec = hi.recordSize();
-        Idx.skip(images, s.start() * rec, s.images());
-        Idx.skip(labels, s.start(), s.labels());
-        return new Iterator<>() {
+        InputStream images = Idx.open(Storage.fs(ip, conf).open(ip)), labels = null;
+        int rec;
+        try {
+            labels = Idx.open(Storage.fs(lp, conf).open(lp));
+            rec = Idx.header(images, 3, s.images(), false).recordSize();
+            Idx.header(labels, 1, s.labels(), false);
+            Idx.skip(images, s.start() * rec, s.images());
+            Idx.skip(labels, s.start(), s.labels());
+        } catch (IOException | RuntimeException e) {
+            images.close();
+            if (labels != null) labels.close();
+            throw e;
+        }
+        InputStream labelsIn = labels;
+        // a task that stops early (failure, or a reader that takes fewer blocks) closes the streams at its end
+        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        if (task != null) task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) t -> closeQuietly(images, labelsIn));
+        return new Blocks() {
             long done = 0;
 
             @Override public boolean hasNext() {
@@ -212,7 +247,7 @@ public final class LabelledData {
                 byte[] px = new byte[m * rec], lb = new byte[m];
                 try {
                     Idx.readFully(images, px, s.images());
-                    Idx.readFully(labels, lb, s.labels());
+                    Idx.readFully(labelsIn, lb, s.labels());
                 } catch (IOException e) {
                     close();
                     throw new java.io.UncheckedIOException(s.images() + ": " + e.getMessage(), e);
@@ -240,15 +275,36 @@ public final class LabelledData {
                 return new Block(index, x, ys, rejects);
             }
 
-            private void close() {
-                try {
-                    images.close();
-                    labels.close();
-                } catch (IOException ignored) {
-                    // read-only streams
-                }
+            @Override public void close() {
+                closeQuietly(images, labelsIn);
             }
         };
+    }
+
+    /** Blocks read from open files: close when stopping before the end (the end closes them itself). */
+    private interface Blocks extends Iterator<Block>, java.io.Closeable {
+        @Override void close();
+    }
+
+    /** Stops reading early: closes the files of a {@link #read} iterator (a no-op for others). */
+    public static void close(Iterator<Block> blocks) {
+        if (blocks instanceof java.io.Closeable c) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // read-only streams
+            }
+        }
+    }
+
+    private static void closeQuietly(InputStream... streams) {
+        for (InputStream in : streams) {
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // read-only streams: nothing to lose
+            }
+        }
     }
 
     private static Iterator<Block> readFiles(Shard s, int blockSize, int[] input, Configuration conf) {

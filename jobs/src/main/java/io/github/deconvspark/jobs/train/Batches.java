@@ -70,6 +70,22 @@ public final class Batches {
         return new LabelledData.Block(Arrays.copyOf(index, n), Arrays.copyOf(x, n * perExample), Arrays.copyOf(y, n), java.util.List.of());
     }
 
+    /** The first {@code k} examples of the blocks, in order, as one block. */
+    public static LabelledData.Block concat(java.util.List<LabelledData.Block> blocks, int k, int perExample) {
+        int n = Math.min(k, blocks.stream().mapToInt(LabelledData.Block::size).sum()), at = 0;
+        long[] index = new long[n];
+        float[] x = new float[n * perExample];
+        int[] y = new int[n];
+        for (LabelledData.Block b : blocks) {
+            int m = Math.min(b.size(), n - at);
+            System.arraycopy(b.index(), 0, index, at, m);
+            System.arraycopy(b.x(), 0, x, at * perExample, m * perExample);
+            System.arraycopy(b.y(), 0, y, at, m);
+            at += m;
+        }
+        return new LabelledData.Block(index, x, y, java.util.List.of());
+    }
+
     private static int lowerBound(long[] a, long v) {
         int lo = 0, hi = a.length;
         while (lo < hi) {

@@ -32,11 +32,15 @@ import org.apache.hadoop.fs.Path;
 public final class Checkpoints {
     private Checkpoints() {}
 
-    private static final String MAGIC = "deconv-spark checkpoint 1";
+    private static final String MAGIC = "deconv-spark checkpoint 2";
     private static final Pattern NAME = Pattern.compile("epoch-(\\d{4,})");
 
-    /** What a checkpoint holds. */
-    public record State(String netText, long seed, int batch, int epoch, double[] params, byte[] optimizer, List<Trainer.Epoch> history) {
+    /**
+     * What a checkpoint holds. {@code batches} names what the batch order depends on besides seed and
+     * batch (the training data, its example count, the limit, the dtype), so a resume can refuse other data.
+     */
+    public record State(String netText, long seed, int batch, String batches, int epoch, double[] params, byte[] optimizer,
+                        List<Trainer.Epoch> history) {
         public void restore(Optimizer opt, String source) throws IOException {
             opt.restore(new DataInputStream(new ByteArrayInputStream(optimizer)), source);
         }
@@ -57,59 +61,79 @@ public final class Checkpoints {
         j.put("epoch", s.epoch());
         j.put("history", s.history().stream().map(Checkpoints::row).toList());
         Storage.writeString(staging + "/checkpoint.json", JsonOut.write(j) + "\n", conf);
-        FileSystem fs = Storage.fs(t, conf);
-        if (fs.exists(t)) fs.delete(t, true);
-        if (!fs.rename(Storage.path(staging), t)) throw new IOException("cannot rename " + staging + " to " + target);
+        Storage.commit(staging, target, runId, conf); // an earlier folder of this epoch is moved aside first
     }
 
-    /** The latest complete checkpoint's epoch, 0 if none. Stale staging folders of killed runs are removed. */
-    public static int latest(String output, Configuration conf) throws IOException {
+    /** The complete checkpoints' epochs, newest first (a folder counts once its state.bin is in place). */
+    public static List<Integer> epochs(String output, Configuration conf) throws IOException {
         Path dir = Storage.path(output + "/checkpoints");
         FileSystem fs = Storage.fs(dir, conf);
-        if (!fs.exists(dir)) return 0;
-        int best = 0;
+        List<Integer> out = new ArrayList<>();
+        if (!fs.exists(dir)) return out;
         for (FileStatus st : fs.listStatus(dir)) {
-            String name = st.getPath().getName();
-            if (name.startsWith(".")) {
-                fs.delete(st.getPath(), true);
-                continue;
-            }
-            Matcher m = NAME.matcher(name);
-            if (m.matches() && fs.exists(new Path(st.getPath(), "state.bin"))) best = Math.max(best, Integer.parseInt(m.group(1)));
+            Matcher m = NAME.matcher(st.getPath().getName());
+            if (m.matches() && fs.exists(new Path(st.getPath(), "state.bin"))) out.add(Integer.parseInt(m.group(1)));
         }
-        return best;
+        out.sort(java.util.Comparator.reverseOrder());
+        return out;
     }
 
+    /** Removes the hidden staging folders that killed runs left under checkpoints/ (call only when this run owns the output). */
+    public static void cleanStaging(String output, Configuration conf) throws IOException {
+        Path dir = Storage.path(output + "/checkpoints");
+        FileSystem fs = Storage.fs(dir, conf);
+        if (!fs.exists(dir)) return;
+        for (FileStatus st : fs.listStatus(dir)) if (st.getPath().getName().startsWith(".")) fs.delete(st.getPath(), true);
+    }
+
+    /** Reads a checkpoint's state; a damaged file is an IllegalArgumentException that names it. */
     public static State read(String output, int epoch, Configuration conf) throws IOException {
         String file = dir(output, epoch) + "/state.bin";
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(Storage.read(file, conf)));
-        if (!in.readUTF().equals(MAGIC)) throw new IllegalArgumentException(file + ": not a deconv-spark checkpoint state");
-        byte[] text = new byte[in.readInt()];
-        in.readFully(text);
-        long seed = in.readLong();
-        int batch = in.readInt(), ep = in.readInt();
-        double[] p = new double[in.readInt()];
-        for (int i = 0; i < p.length; i++) p[i] = in.readDouble();
-        byte[] opt = new byte[in.readInt()];
-        in.readFully(opt);
-        int n = in.readInt();
-        List<Trainer.Epoch> h = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            h.add(new Trainer.Epoch(in.readInt(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(), in.readLong(),
-                    in.readDouble(), in.readDouble()));
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(Storage.read(file, conf)));
+            if (!in.readUTF().equals(MAGIC)) throw new IllegalArgumentException(file + ": not a deconv-spark checkpoint state (" + MAGIC + ")");
+            String text = utf(in);
+            long seed = in.readLong();
+            int batch = in.readInt();
+            String batches = utf(in);
+            int ep = in.readInt();
+            double[] p = new double[in.readInt()];
+            for (int i = 0; i < p.length; i++) p[i] = in.readDouble();
+            byte[] opt = new byte[in.readInt()];
+            in.readFully(opt);
+            int n = in.readInt();
+            List<Trainer.Epoch> h = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                h.add(new Trainer.Epoch(in.readInt(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
+                        in.readLong(), in.readDouble(), in.readDouble()));
+            }
+            if (in.available() != 0) throw new IllegalArgumentException(file + ": " + in.available() + " bytes after the state");
+            return new State(text, seed, batch, batches, ep, p, opt, h);
+        } catch (java.io.EOFException | NegativeArraySizeException | OutOfMemoryError e) {
+            throw new IllegalArgumentException(file + ": damaged (" + e + ")");
         }
-        return new State(new String(text, StandardCharsets.UTF_8), seed, batch, ep, p, opt, h);
+    }
+
+    private static String utf(DataInputStream in) throws IOException {
+        byte[] b = new byte[in.readInt()];
+        in.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static void utf(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
     }
 
     static byte[] encode(State s) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeUTF(MAGIC);
-        byte[] text = s.netText().getBytes(StandardCharsets.UTF_8);
-        out.writeInt(text.length);
-        out.write(text);
+        utf(out, s.netText());
         out.writeLong(s.seed());
         out.writeInt(s.batch());
+        utf(out, s.batches());
         out.writeInt(s.epoch());
         out.writeInt(s.params().length);
         for (double d : s.params()) out.writeDouble(d);

@@ -135,14 +135,28 @@ public final class Train {
         }
     }
 
-    static Data data(JavaSparkContext jsc, JobConfig cfg, NetSpec spec, Configuration conf) throws IOException {
+    /** The training set (the data's train split) and the held-out set (the data's test split, or --test-data's). */
+    record Sources(LabelledData.Source train, LabelledData.Source test) {}
+
+    static Sources sources(JavaSparkContext jsc, JobConfig cfg, NetSpec spec, Configuration conf) throws IOException {
         int parts = cfg.getInt("partitions", 0, 1_000_000);
         if (parts == 0) parts = io.github.deconvspark.jobs.Executors.jvms(jsc);
         String uri = Storage.qualify(cfg.get("data"), conf);
         LabelledData.Source train = LabelledData.resolve(uri, "train", parts, cfg.getLong("limit", 0, Long.MAX_VALUE), spec.input(), spec.classes(), conf);
         String testUri = cfg.get("test-data").isBlank() ? uri : Storage.qualify(cfg.get("test-data"), conf);
-        LabelledData.Source test = LabelledData.resolve(testUri, cfg.get("test-data").isBlank() ? "test" : "train", parts,
-                cfg.getLong("test-limit", 0, Long.MAX_VALUE), spec.input(), spec.classes(), conf);
+        String testSplit = cfg.get("test-data").isBlank() || LabelledData.hasSplit(testUri, "test", conf) ? "test" : "train";
+        LabelledData.Source test = LabelledData.resolve(testUri, testSplit, parts, cfg.getLong("test-limit", 0, Long.MAX_VALUE), spec.input(),
+                spec.classes(), conf);
+        return new Sources(train, test);
+    }
+
+    static Data data(JavaSparkContext jsc, JobConfig cfg, NetSpec spec, Configuration conf) throws IOException {
+        return cache(jsc, sources(jsc, cfg, spec, conf), spec, conf);
+    }
+
+    /** Reads both sets on the executors, in blocks of 256 examples, and caches them there. */
+    static Data cache(JavaSparkContext jsc, Sources src, NetSpec spec, Configuration conf) {
+        LabelledData.Source train = src.train(), test = src.test();
         Broadcast<SerializableConfiguration> hc = jsc.broadcast(new SerializableConfiguration(conf));
         CollectionAccumulator<String> rejects = jsc.sc().collectionAccumulator("rejects");
         int[] input = spec.input();
@@ -150,7 +164,7 @@ public final class Train {
         List<JavaRDD<LabelledData.Block>> rdds = new ArrayList<>();
         for (LabelledData.Source s : List.of(train, test)) {
             JavaRDD<LabelledData.Block> r = jsc.parallelize(s.shards(), s.shards().size()).flatMap(sh -> {
-                Iterator<LabelledData.Block> it = LabelledData.read(sh, 1024, input, classes, hc.value().value());
+                Iterator<LabelledData.Block> it = LabelledData.read(sh, 256, input, classes, hc.value().value());
                 List<LabelledData.Block> out = new ArrayList<>();
                 while (it.hasNext()) {
                     LabelledData.Block b = it.next();
@@ -162,7 +176,8 @@ public final class Train {
             r.count();
             rdds.add(r);
         }
-        return new Data(train, test, rdds.get(0), rdds.get(1), new ArrayList<>(rejects.value()));
+        // a re-run task adds its rejects again: each record once
+        return new Data(train, test, rdds.get(0), rdds.get(1), new ArrayList<>(new java.util.TreeSet<>(rejects.value())));
     }
 
     public static Summary run(SparkSession spark, JobConfig cfg) {
@@ -186,47 +201,67 @@ public final class Train {
         Nets.Loaded model = Nets.load(Storage.qualify(cfg.get("model"), conf), seed, conf);
         NetSpec spec = model.spec();
 
+        Sources sources = sources(jsc, cfg, spec, conf);
+        String batches = sources.train().uri() + " (" + sources.train().split() + "): " + sources.train().examples() + " examples, limit "
+                + cfg.get("limit") + ", " + dtype.name().toLowerCase(java.util.Locale.ROOT);
+
         // the output: a new folder, an earlier run to resume, or (--overwrite) one to replace
         org.apache.hadoop.fs.Path out = Storage.path(output);
         FileSystem fs = Storage.fs(out, conf);
-        int from = 0;
+        List<Integer> checkpoints = List.of();
         if (fs.exists(out)) {
-            boolean isTrain = fs.exists(new org.apache.hadoop.fs.Path(out, "checkpoints")) || fs.exists(new org.apache.hadoop.fs.Path(out, "manifest.json"));
+            boolean isTrain = "train".equals(Storage.manifestJob(output, conf)) || fs.exists(new org.apache.hadoop.fs.Path(out, "checkpoints"));
             if (!isTrain && fs.listStatus(out).length > 0) {
                 throw new JobConfig.ConfigException("train: the output " + output + " exists and is not a training run; choose another");
             }
+            checkpoints = Checkpoints.epochs(output, conf);
             if (isTrain && cfg.getBool("overwrite")) {
                 fs.delete(out, true);
+                checkpoints = List.of();
             } else if (isTrain && !resume) {
-                throw new JobConfig.ConfigException("train: the output " + output + " holds a training run (" + Checkpoints.latest(output, conf)
+                throw new JobConfig.ConfigException("train: the output " + output + " holds a training run (" + checkpoints.size()
                         + " epochs checkpointed); --resume true continues it, --overwrite true starts over");
-            } else if (resume) {
-                from = Checkpoints.latest(output, conf);
             }
         }
         double[] params = model.params();
         Optimizer opt = optimizer(cfg, params.length);
         List<Trainer.Epoch> history = new ArrayList<>();
-        if (from > 0) {
-            Checkpoints.State st = Checkpoints.read(output, from, conf);
-            if (!st.netText().equals(spec.text())) {
-                throw new JobConfig.ConfigException("train: --resume: the checkpoint " + Checkpoints.dir(output, from)
-                        + " is of another network than --model " + cfg.get("model") + "; resume with the same description");
+        int from = 0;
+        for (int epoch : resume ? checkpoints : List.<Integer>of()) {   // newest first; a damaged one is skipped, saying so
+            Checkpoints.State st;
+            try {
+                st = Checkpoints.read(output, epoch, conf);
+            } catch (IllegalArgumentException e) {
+                System.err.println("train: --resume: skipping checkpoint " + epoch + ": " + e.getMessage());
+                continue;
             }
-            if (st.seed() != seed || st.batch() != batch) {
-                throw new JobConfig.ConfigException("train: --resume: the checkpoint was trained with seed " + st.seed() + " and batch " + st.batch()
-                        + ", this run asks for seed " + seed + " and batch " + batch + "; resume with the same (the batch order depends on them)");
+            String dir = Checkpoints.dir(output, epoch);
+            if (!st.netText().equals(spec.text())) {
+                throw new JobConfig.ConfigException("train: --resume: the checkpoint " + dir + " is of another network than --model "
+                        + cfg.get("model") + "; resume with the same description");
+            }
+            if (st.seed() != seed || st.batch() != batch || !st.batches().equals(batches)) {
+                throw new JobConfig.ConfigException("train: --resume: the checkpoint " + dir + " was trained with seed " + st.seed() + ", batch "
+                        + st.batch() + " on " + st.batches() + "; this run asks for seed " + seed + ", batch " + batch + " on " + batches
+                        + "; resume with the same (the batch order depends on them), or --overwrite true");
             }
             params = st.params();
-            st.restore(opt, Checkpoints.dir(output, from));
+            st.restore(opt, dir);
             history.addAll(st.history());
-            System.err.println("train: resuming after epoch " + from + " (" + Checkpoints.dir(output, from) + ")");
+            from = epoch;
+            System.err.println("train: resuming after epoch " + from + " (" + dir + ")");
+            break;
+        }
+        if (resume && from == 0 && !checkpoints.isEmpty()) {
+            throw new JobConfig.ConfigException("train: --resume: none of the checkpoints " + checkpoints + " under " + output
+                    + "/checkpoints could be read; --overwrite true starts over");
         }
         String runId = Storage.newRunId();
+        Checkpoints.cleanStaging(output, conf);
         Storage.delete(output + "/_SUCCESS", conf);
 
         System.err.println("train: " + Executors.checkNatives(jsc));
-        Data data = data(jsc, cfg, spec, conf);
+        Data data = cache(jsc, sources, spec, conf);
         System.err.println("train: network " + spec.summary() + ", " + model.kind());
         System.err.println("train: " + data.train().describe() + "; held out: " + data.test().describe()
                 + (data.rejects().isEmpty() ? "" : "; " + data.rejects().size() + " bad records skipped"));
@@ -247,7 +282,7 @@ public final class Train {
                 opt.setLearningRate(lr0 * Math.pow(decay, e - 1));
                 Trainer.Epoch ep = trainer.epoch(e, params, opt, steps, times);
                 history.add(ep);
-                Checkpoints.write(output, new Checkpoints.State(spec.text(), seed, batch, e, params, Checkpoints.optimizerBytes(opt), history), spec,
+                Checkpoints.write(output, new Checkpoints.State(spec.text(), seed, batch, batches, e, params, Checkpoints.optimizerBytes(opt), history), spec,
                         info, runId, conf);
                 System.err.printf(Locale.ROOT, "train: epoch %d/%d done in %.1f s: train loss %.4f accuracy %.2f %%; held out loss %.4f accuracy %.2f %% "
                         + "(%d examples); checkpoint %s%n", e, epochs, ep.seconds(), ep.trainLoss(), 100 * ep.trainAccuracy(), ep.testLoss(),

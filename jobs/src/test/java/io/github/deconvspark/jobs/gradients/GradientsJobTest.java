@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.deconvspark.jobs.JobConfig;
 import io.github.deconvspark.jobs.labelled.ExportImages;
+import io.github.deconvspark.jobs.labelled.LabelledData;
 import io.github.deconvspark.jobs.visualize.VisualizeJobTest;
 import io.github.deconvspark.models.net.Net;
 import io.github.deconvspark.models.net.NetSpec;
@@ -198,6 +199,8 @@ public class GradientsJobTest {
 
     /** Class folders of PNGs exported from the IDX test split give the IDX gradient; bad files are skipped and reported. */
     @Test void imageFoldersEqualTheirIdxSourceAndBadRecordsAreSkipped() throws Exception {
+        Files.createDirectories(work.resolve("foreign"));
+        Files.writeString(work.resolve("foreign/manifest.json"), "{\n  \"job\": \"train\"\n}\n");
         Path folders = work.resolve("folders");
         Configuration conf = new Configuration();
         assertEquals(60, ExportImages.export(mnist.toUri().toString(), "test", 60, folders.toUri().toString(), conf));
@@ -215,6 +218,13 @@ public class GradientsJobTest {
         }
         assertEquals("empty file (0 bytes)", rejects.get("empty.png"));
         assertTrue(rejects.get("notes.png").startsWith("not a readable image"), rejects.toString());
+
+        // a limit keeps every class: the files of the classes are interleaved
+        LabelledData.Source few = LabelledData.resolve(folders.toString(), "train", 1, 12, new int[] {28, 28, 1}, 10, conf);
+        assertEquals(9, java.util.Arrays.stream(few.shards().get(0).fileLabels()).distinct().count(), "the 9 classes (no 8) among 12 of 62 files");
+        // the gradients job does not overwrite another job's output
+        JobConfig.ConfigException e = assertThrows(JobConfig.ConfigException.class, () -> job(mnist, work.resolve("foreign"), "--limit", "10"));
+        assertTrue(e.getMessage().contains("is not a gradients output"), e.getMessage());
 
         // an IDX set with a label out of range: that record is skipped and named
         Path bad = work.resolve("bad-idx");

@@ -121,6 +121,44 @@ public class TrainJobTest {
         assertTrue(Files.readString(work.resolve("vis/index.html")).contains("conv2/Relu"));
     }
 
+    /**
+     * A damaged newest checkpoint is skipped (saying so) and the run resumes from the one before, to the
+     * same end; other data than the checkpoint's is refused, as is another job's output folder.
+     */
+    @Test void resumeSkipsADamagedCheckpointAndRefusesOtherData() throws Exception {
+        Path out = work.resolve("damaged");
+        Path src = work.resolve("straight");
+        try (var files = Files.walk(src)) {
+            for (Path f : files.toList()) {
+                Path t = out.resolve(src.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(t);
+                else Files.copy(f, t);
+            }
+        }
+        byte[] state = Files.readAllBytes(out.resolve("checkpoints/epoch-0003/state.bin"));
+        Files.write(out.resolve("checkpoints/epoch-0003/state.bin"), java.util.Arrays.copyOf(state, state.length / 2));
+        JobConfig.ConfigException e = assertThrows(JobConfig.ConfigException.class, () -> train(out, "--resume", "true", "--limit", "1024"));
+        assertTrue(e.getMessage().contains("was trained with seed 1, batch 64 on") && e.getMessage().contains("2048 examples"), e.getMessage());
+        Train.Summary resumed = train(out, "--resume", "true");
+        assertEquals(2, resumed.resumedFrom());
+        assertEquals(3, resumed.history().size());
+        double worst = 0;
+        for (int i = 0; i < resumed.params().length; i++) worst = Math.max(worst, Math.abs(resumed.params()[i] - straight.params()[i]));
+        assertTrue(worst < 1e-6, "max |resumed - uninterrupted| " + worst);
+
+        Path gradients = work.resolve("a-gradients-output");
+        Files.createDirectories(gradients);
+        Files.writeString(gradients.resolve("manifest.json"), "{\n  \"job\": \"gradients\"\n}\n");
+        e = assertThrows(JobConfig.ConfigException.class, () -> train(gradients, "--resume", "true"));
+        assertTrue(e.getMessage().contains("is not a training run"), e.getMessage());
+    }
+
+    /** Momentum SGD trains too (and resumes its velocity: the optimizer's state is part of the checkpoint). */
+    @Test void momentumSgdLowersTheLoss() {
+        Train.Summary s = train(work.resolve("sgd"), "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--epochs", "2");
+        assertTrue(s.history().get(1).trainLoss() < s.history().get(0).trainLoss() && s.last().testLoss() < 1.0, "sgd: " + s.history());
+    }
+
     /** Step for step, Spark (3 partitions; driver merge and treeAggregate) and the in-process loop reach the same parameters. */
     @Test void sparkStepsEqualInProcessSteps() throws Exception {
         NetSpec spec = NetSpec.parse(GradientsJobTest.NET, "small.net");

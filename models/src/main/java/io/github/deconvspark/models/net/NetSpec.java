@@ -137,12 +137,15 @@ public final class NetSpec {
                 case "relu" -> {
                     if (w.length != 1) throw new IllegalArgumentException(where + ": 'relu' takes no arguments");
                     if (layers.isEmpty()) throw new IllegalArgumentException(where + ": relu needs a layer before it");
+                    if (layers.get(layers.size() - 1).kind().equals("relu")) throw new IllegalArgumentException(where + ": relu right after relu changes nothing; remove one");
                     layers.add(new Layer("relu", layers.get(layers.size() - 1).name(), 0, 0, 1, null, shape, shape));
                 }
                 case "flatten" -> {
                     if (w.length != 1) throw new IllegalArgumentException(where + ": 'flatten' takes no arguments");
                     requireRank(shape, 3, where, "flatten needs an image-shaped input (only once)");
-                    int[] out = {shape[0] * shape[1] * shape[2]};
+                    long flat = (long) shape[0] * shape[1] * shape[2];
+                    if (flat > 1 << 24) throw new IllegalArgumentException(where + ": flatten gives " + flat + " values; at most " + (1 << 24));
+                    int[] out = {(int) flat};
                     layers.add(new Layer("flatten", "flatten", 0, 0, 1, null, shape, out));
                     shape = out;
                 }
@@ -162,7 +165,11 @@ public final class NetSpec {
             throw new IllegalArgumentException(source + ": the last layer must be 'dense N' (N = the number of classes; its output are the logits)");
         }
         if (layers.get(layers.size() - 1).units() < 2) throw new IllegalArgumentException(source + ": the last dense layer needs >= 2 units (classes)");
-        return new NetSpec(text, input, List.copyOf(layers));
+        NetSpec spec = new NetSpec(text, input, List.copyOf(layers));
+        if (spec.size() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(source + ": " + spec.size() + " parameters; at most " + (Integer.MAX_VALUE - 8) + " (one Java array)");
+        }
+        return spec;
     }
 
     private record Opts(int stride, Padding padding) {}

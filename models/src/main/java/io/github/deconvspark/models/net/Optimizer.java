@@ -10,7 +10,7 @@ import java.util.List;
  * <ul>
  *   <li>{@code sgd}: momentum SGD (tf.keras.optimizers.SGD): {@code v = m*v - lr*g; p += v} (m = 0: plain SGD)</li>
  *   <li>{@code adam}: Adam (tf.keras.optimizers.Adam): {@code m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
- *       p -= lr * mhat / (sqrt(vhat) + eps)} with bias-corrected mhat, vhat</li>
+ *       alpha = lr * sqrt(1-b2^t) / (1-b1^t); p -= alpha * m / (sqrt(v) + eps)}</li>
  * </ul>
  * The state (step count, moments) saves to and restores from a stream, so a resumed run continues exactly.
  */
@@ -62,12 +62,13 @@ public final class Optimizer {
                 params[i] += m[i];
             }
         } else {
-            double c1 = 1 - Math.pow(beta1, steps), c2 = 1 - Math.pow(beta2, steps);
+            // tf.keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t); p -= alpha * m / (sqrt(v) + eps)
+            double alpha = learningRate * Math.sqrt(1 - Math.pow(beta2, steps)) / (1 - Math.pow(beta1, steps));
             for (int i = 0; i < params.length; i++) {
                 double g = grad[i];
                 m[i] = beta1 * m[i] + (1 - beta1) * g;
                 v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-                params[i] -= learningRate * (m[i] / c1) / (Math.sqrt(v[i] / c2) + epsilon);
+                params[i] -= alpha * m[i] / (Math.sqrt(v[i]) + epsilon);
             }
         }
     }

@@ -156,8 +156,10 @@ class NetTest {
         assertArrayEquals(new double[] {0.855, -1.71}, p, 1e-15);
         double[] q = {1.0, -2.0};
         Optimizer adam = Optimizer.adam(2, 0.01, 0.9, 0.999, 1e-7);
-        adam.step(q, new double[] {0.5, -4.0}); // first step: -lr * g/|g| (bias-corrected), up to eps
-        assertArrayEquals(new double[] {1.0 - 0.01 * 0.5 / (0.5 + 1e-7), -2.0 + 0.01 * 4 / (4 + 1e-7)}, q, 1e-15);
+        adam.step(q, new double[] {0.5, -4.0}); // m = 0.1 g, v = 0.001 g^2, alpha = 0.01 sqrt(0.001) / 0.1
+        double alpha = 0.01 * Math.sqrt(0.001) / 0.1;
+        assertArrayEquals(new double[] {1.0 - alpha * 0.05 / (Math.sqrt(0.001 * 0.25) + 1e-7), -2.0 + alpha * 0.4 / (Math.sqrt(0.001 * 16) + 1e-7)},
+                q, 1e-15);
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         adam.save(new java.io.DataOutputStream(bytes));
         Optimizer again = Optimizer.adam(2, 0.01, 0.9, 0.999, 1e-7);
