@@ -26,6 +26,8 @@ public final class GradientSum implements Serializable {
     private long computeNanos, maxPartitionComputeNanos;
     /** Time spent adding gradients into the buffer and merging buffers (summed over tasks and the driver). */
     private long aggregateNanos;
+    /** System.nanoTime() when the first task began its work and the last one ended it (comparable in one JVM: local mode). */
+    private long firstStartNanos = Long.MAX_VALUE, lastEndNanos = Long.MIN_VALUE;
 
     public GradientSum(int size) {
         if (size < 0) throw new IllegalArgumentException("GradientSum: size " + size + " < 0");
@@ -47,6 +49,17 @@ public final class GradientSum implements Serializable {
     public long maxPartitionComputeNanos() { return maxPartitionComputeNanos; }
 
     public long aggregateNanos() { return aggregateNanos; }
+
+    public long firstStartNanos() { return firstStartNanos; }
+
+    public long lastEndNanos() { return lastEndNanos; }
+
+    /** Records a task's start and end (for the step's time split). */
+    public GradientSum span(long startNanos, long endNanos) {
+        firstStartNanos = Math.min(firstStartNanos, startNanos);
+        lastEndNanos = Math.max(lastEndNanos, endNanos);
+        return this;
+    }
 
     /** The summed gradient (zeros when empty); the array itself, not a copy. */
     public double[] sum() {
@@ -117,6 +130,7 @@ public final class GradientSum implements Serializable {
         computeNanos += o.computeNanos;
         maxPartitionComputeNanos = Math.max(maxPartitionComputeNanos, o.maxPartitionComputeNanos);
         aggregateNanos += o.aggregateNanos + (System.nanoTime() - t0);
+        span(o.firstStartNanos, o.lastEndNanos);
         return this;
     }
 

@@ -28,8 +28,12 @@ public interface Steps {
         private final String text;
         private final DataType dtype;
         private final int size, depth, perExample;
-        /** Driver-side time of the steps so far: broadcasting the parameters, the Spark job, destroying the broadcast. */
-        public long broadcastNanos, jobNanos, destroyNanos;
+        /**
+         * Driver-side time of the steps so far: broadcasting the parameters, the Spark job, destroying the
+         * broadcast; and (local mode, one clock) from submitting to the first task's start, from the last
+         * task's end to the job's result on the driver.
+         */
+        public long broadcastNanos, jobNanos, destroyNanos, launchNanos, returnNanos;
 
         public OnSpark(JavaSparkContext jsc, JavaRDD<LabelledData.Block> train, JavaRDD<LabelledData.Block> test, String text, DataType dtype,
                        int size, int perExample, int depth) {
@@ -58,6 +62,10 @@ public interface Steps {
                 GradientSum total = new GradientSum(size);
                 for (GradientSum g : (GradientSum[]) jsc.sc().runJob(train.rdd(), task, scala.reflect.ClassTag$.MODULE$.apply(GradientSum.class))) {
                     total.merge(g);
+                }
+                if (jsc.sc().isLocal() && total.firstStartNanos() != Long.MAX_VALUE) {
+                    launchNanos += total.firstStartNanos() - t1;
+                    returnNanos += System.nanoTime() - total.lastEndNanos();
                 }
                 return total;
             } finally {
@@ -102,8 +110,10 @@ public interface Steps {
         }
 
         GradientSum compute(java.util.Iterator<LabelledData.Block> blocks) {
+            long t0 = System.nanoTime();
             LabelledData.Block mine = Batches.gather(blocks, idx, perExample);
-            return Nets.add(new GradientSum(size), text, dtype, Nets.unwire(params.value(), dtype), mine, true);
+            GradientSum g = Nets.add(new GradientSum(size), text, dtype, Nets.unwire(params.value(), dtype), mine, true);
+            return g.span(t0, System.nanoTime());
         }
 
         @Override public GradientSum apply(org.apache.spark.TaskContext context, scala.collection.Iterator<LabelledData.Block> blocks) {

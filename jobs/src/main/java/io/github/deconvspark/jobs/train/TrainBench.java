@@ -105,8 +105,9 @@ public final class TrainBench {
         System.out.printf(Locale.ROOT, "  Spark:      %.1f ms/step, %.0f images/s  (%s)%n", sm, batch * 1000 / sm, sparkAll.describe());
         System.out.println("  Spark tasks " + tasks.describe(sparkAll.steps));
         long all = sparkAll.steps + (long) Math.min(warmup, trainer.stepsPerEpoch());
-        System.out.printf(Locale.ROOT, "  Spark driver per step: broadcast %.1f ms, job %.1f ms, destroy %.1f ms%n", onSpark.broadcastNanos / 1e6 / all,
-                onSpark.jobNanos / 1e6 / all, onSpark.destroyNanos / 1e6 / all);
+        System.out.printf(Locale.ROOT, "  Spark driver per step: broadcast %.1f ms, job %.1f ms (submit to task start %.1f, task end to result %.1f), "
+                + "destroy %.1f ms%n", onSpark.broadcastNanos / 1e6 / all, onSpark.jobNanos / 1e6 / all, onSpark.launchNanos / 1e6 / all,
+                onSpark.returnNanos / 1e6 / all, onSpark.destroyNanos / 1e6 / all);
         System.out.printf(Locale.ROOT, "  Spark's cost per step: %+.1f %%%n", 100 * (sm / lm - 1));
         data.release();
     }
