@@ -16,6 +16,21 @@ public interface Steps {
     /** Summed loss and hits over the held-out set (no gradients). */
     GradientSum evaluate(double[] params);
 
+    /** What a step computes with: the description, the dtype, the parameter count and the values per example. */
+    record Work(String text, DataType dtype, int size, int perExample) implements java.io.Serializable {
+        /** Adds one block's loss, hits and (optionally) gradient to {@code acc}; params as {@link Nets#unwire} gives them. */
+        GradientSum add(GradientSum acc, Object params, LabelledData.Block b, boolean gradients) {
+            return Nets.add(acc, text, dtype, params, b, gradients);
+        }
+
+        /** One partition's part of a step: the examples of {@code idx} among its blocks, one forward-backward run. */
+        GradientSum step(java.util.Iterator<LabelledData.Block> blocks, long[] idx, byte[] params) {
+            long t0 = System.nanoTime();
+            LabelledData.Block mine = Batches.gather(blocks, idx, perExample);
+            return add(new GradientSum(size), Nets.unwire(params, dtype), mine, true).span(t0, System.nanoTime());
+        }
+    }
+
     /**
      * On Spark: the training blocks cached on the executors; each step broadcasts the parameters, every
      * partition gathers its share of the batch and runs it once, and the partial sums are merged on the
@@ -25,9 +40,8 @@ public interface Steps {
     final class OnSpark implements Steps {
         private final JavaSparkContext jsc;
         private final JavaRDD<LabelledData.Block> train, test;
-        private final String text;
-        private final DataType dtype;
-        private final int size, depth, perExample;
+        private final Work work;
+        private final int depth;
         /**
          * Driver-side time of the steps so far: broadcasting the parameters, the Spark job, destroying the
          * broadcast; and (local mode, one clock) from submitting to the first task's start, from the last
@@ -35,31 +49,28 @@ public interface Steps {
          */
         public long broadcastNanos, jobNanos, destroyNanos, launchNanos, returnNanos;
 
-        public OnSpark(JavaSparkContext jsc, JavaRDD<LabelledData.Block> train, JavaRDD<LabelledData.Block> test, String text, DataType dtype,
-                       int size, int perExample, int depth) {
+        public OnSpark(JavaSparkContext jsc, JavaRDD<LabelledData.Block> train, JavaRDD<LabelledData.Block> test, Work work, int depth) {
             this.jsc = jsc;
             this.train = train;
             this.test = test;
-            this.text = text;
-            this.dtype = dtype;
-            this.size = size;
-            this.perExample = perExample;
+            this.work = work;
             this.depth = depth;
         }
 
         @Override public GradientSum step(double[] params, long[] idx) {
             long t0 = System.nanoTime();
-            Broadcast<byte[]> w = jsc.broadcast(Nets.wire(params, dtype));
+            Broadcast<byte[]> w = jsc.broadcast(Nets.wire(params, work.dtype()));
             long t1 = System.nanoTime();
             try {
-                StepTask task = new StepTask(w, idx, text, dtype, size, perExample);
+                Work work = this.work;
                 if (depth > 1) {
-                    return train.mapPartitions(blocks -> List.of(task.compute(blocks)).iterator())
-                            .treeAggregate(new GradientSum(size), GradientSum::merge, GradientSum::merge, depth);
+                    return train.mapPartitions(blocks -> List.of(work.step(blocks, idx, w.value())).iterator())
+                            .treeAggregate(new GradientSum(work.size()), GradientSum::merge, GradientSum::merge, depth);
                 }
                 // depth 1: one job straight over the cached blocks, the partial sums merged here; a Java function,
                 // so Spark's closure cleaner does not parse Scala closures' bytecode on every step (~10 ms here)
-                GradientSum total = new GradientSum(size);
+                GradientSum total = new GradientSum(work.size());
+                StepTask task = new StepTask(work, idx, w);
                 for (GradientSum g : (GradientSum[]) jsc.sc().runJob(train.rdd(), task, scala.reflect.ClassTag$.MODULE$.apply(GradientSum.class))) {
                     total.merge(g);
                 }
@@ -78,11 +89,10 @@ public interface Steps {
         }
 
         @Override public GradientSum evaluate(double[] params) {
-            Broadcast<byte[]> w = jsc.broadcast(Nets.wire(params, dtype));
+            Broadcast<byte[]> w = jsc.broadcast(Nets.wire(params, work.dtype()));
             try {
-                String text = this.text;
-                DataType dtype = this.dtype;
-                return test.treeAggregate(new GradientSum(size), (acc, b) -> Nets.add(acc, text, dtype, Nets.unwire(w.value(), dtype), b, false),
+                Work work = this.work;
+                return test.treeAggregate(new GradientSum(work.size()), (acc, b) -> work.add(acc, Nets.unwire(w.value(), work.dtype()), b, false),
                         GradientSum::merge, Math.max(2, depth));
             } finally {
                 w.destroy();
@@ -90,62 +100,44 @@ public interface Steps {
         }
     }
 
-    /** One partition's part of a step: gather the batch's examples it holds, one forward-backward run. */
+    /** A step's task as a Java class (see {@link OnSpark#step}). */
     final class StepTask extends scala.runtime.AbstractFunction2<org.apache.spark.TaskContext, scala.collection.Iterator<LabelledData.Block>,
             GradientSum> implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
-        private final Broadcast<byte[]> params;
+        private final Work work;
         private final long[] idx;
-        private final String text;
-        private final DataType dtype;
-        private final int size, perExample;
+        private final Broadcast<byte[]> params;
 
-        StepTask(Broadcast<byte[]> params, long[] idx, String text, DataType dtype, int size, int perExample) {
-            this.params = params;
+        StepTask(Work work, long[] idx, Broadcast<byte[]> params) {
+            this.work = work;
             this.idx = idx;
-            this.text = text;
-            this.dtype = dtype;
-            this.size = size;
-            this.perExample = perExample;
-        }
-
-        GradientSum compute(java.util.Iterator<LabelledData.Block> blocks) {
-            long t0 = System.nanoTime();
-            LabelledData.Block mine = Batches.gather(blocks, idx, perExample);
-            GradientSum g = Nets.add(new GradientSum(size), text, dtype, Nets.unwire(params.value(), dtype), mine, true);
-            return g.span(t0, System.nanoTime());
+            this.params = params;
         }
 
         @Override public GradientSum apply(org.apache.spark.TaskContext context, scala.collection.Iterator<LabelledData.Block> blocks) {
-            return compute(scala.jdk.javaapi.CollectionConverters.asJava(blocks));
+            return work.step(scala.jdk.javaapi.CollectionConverters.asJava(blocks), idx, params.value());
         }
     }
 
     /** The same steps in this process, over blocks held in memory: one graph run per step. */
     final class InProcess implements Steps {
         private final List<LabelledData.Block> train, test;
-        private final String text;
-        private final DataType dtype;
-        private final int size, perExample;
+        private final Work work;
 
-        public InProcess(List<LabelledData.Block> train, List<LabelledData.Block> test, String text, DataType dtype, int size, int perExample) {
+        public InProcess(List<LabelledData.Block> train, List<LabelledData.Block> test, Work work) {
             this.train = train;
             this.test = test;
-            this.text = text;
-            this.dtype = dtype;
-            this.size = size;
-            this.perExample = perExample;
+            this.work = work;
         }
 
         @Override public GradientSum step(double[] params, long[] idx) {
-            LabelledData.Block batch = Batches.gather(train.iterator(), idx, perExample);
-            return Nets.add(new GradientSum(size), text, dtype, Nets.unwire(Nets.wire(params, dtype), dtype), batch, true);
+            return work.step(train.iterator(), idx, Nets.wire(params, work.dtype()));
         }
 
         @Override public GradientSum evaluate(double[] params) {
-            GradientSum acc = new GradientSum(size);
-            Object w = Nets.unwire(Nets.wire(params, dtype), dtype);
-            for (LabelledData.Block b : test) Nets.add(acc, text, dtype, w, b, false);
+            GradientSum acc = new GradientSum(work.size());
+            Object w = Nets.unwire(Nets.wire(params, work.dtype()), work.dtype());
+            for (LabelledData.Block b : test) work.add(acc, w, b, false);
             return acc;
         }
     }

@@ -267,7 +267,7 @@ public final class Train {
                 + (data.rejects().isEmpty() ? "" : "; " + data.rejects().size() + " bad records skipped"));
         int size = params.length;
         int[] in = spec.input();
-        Steps steps = new Steps.OnSpark(jsc, data.trainBlocks(), data.testBlocks(), spec.text(), dtype, size, in[0] * in[1] * in[2],
+        Steps steps = new Steps.OnSpark(jsc, data.trainBlocks(), data.testBlocks(), new Steps.Work(spec.text(), dtype, size, in[0] * in[1] * in[2]),
                 cfg.getInt("depth", 1, 16));
         Trainer trainer = new Trainer(data.train().examples(), batch, seed, cfg.getInt("progress-every", 0, 1_000_000), System.err);
         System.err.println("train: " + trainer.stepsPerEpoch() + " steps of " + batch + " per epoch, " + cfg.get("optimizer") + " lr " + cfg.get("lr")

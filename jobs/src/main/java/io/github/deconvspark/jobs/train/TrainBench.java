@@ -74,8 +74,9 @@ public final class TrainBench {
         int[] in = spec.input();
         int per = in[0] * in[1] * in[2], size = model.params().length, depth = cfg.getInt("depth", 1, 16);
         List<LabelledData.Block> local = data.trainBlocks().collect();
-        Steps.OnSpark onSpark = new Steps.OnSpark(jsc, data.trainBlocks(), data.testBlocks(), spec.text(), dtype, size, per, depth);
-        Steps inProcess = new Steps.InProcess(local, List.of(), spec.text(), dtype, size, per);
+        Steps.Work work = new Steps.Work(spec.text(), dtype, size, per);
+        Steps.OnSpark onSpark = new Steps.OnSpark(jsc, data.trainBlocks(), data.testBlocks(), work, depth);
+        Steps inProcess = new Steps.InProcess(local, List.of(), work);
         Trainer trainer = new Trainer(data.train().examples(), batch, seed, 0, null);
         if (steps > trainer.stepsPerEpoch()) steps = trainer.stepsPerEpoch();
         System.err.printf(Locale.ROOT, "bench-train: %s; batch %d, %d steps x %d rounds, %s, %d partitions (master %s)%n", spec.summary(), batch, steps,

@@ -167,13 +167,14 @@ public class TrainJobTest {
         Train.Data data = Train.data(jsc, cfg, spec, new Configuration());
         try {
             int size = (int) spec.size();
-            Steps local = new Steps.InProcess(data.trainBlocks().collect(), data.testBlocks().collect(), spec.text(), DataType.FLOAT, size, 784);
+            Steps.Work work = new Steps.Work(spec.text(), DataType.FLOAT, size, 784);
+            Steps local = new Steps.InProcess(data.trainBlocks().collect(), data.testBlocks().collect(), work);
             Trainer t = new Trainer(2048, 64, 1, 0, null);
             double[] b = Net.initialize(spec, 1);
             Optimizer ob = Optimizer.adam(size, 0.001, 0.9, 0.999, 1e-7);
             t.steps(1, 0, 8, b, ob, local, new Trainer.Times());
             for (int depth : new int[] {1, 3}) {   // partial sums merged on the driver, and treeAggregate
-                Steps onSpark = new Steps.OnSpark(jsc, data.trainBlocks(), data.testBlocks(), spec.text(), DataType.FLOAT, size, 784, depth);
+                Steps onSpark = new Steps.OnSpark(jsc, data.trainBlocks(), data.testBlocks(), work, depth);
                 double[] a = Net.initialize(spec, 1);
                 Optimizer oa = Optimizer.adam(size, 0.001, 0.9, 0.999, 1e-7);
                 t.steps(1, 0, 8, a, oa, onSpark, new Trainer.Times());
