@@ -172,7 +172,7 @@ public final class Train {
                     out.add(new LabelledData.Block(b.index(), b.x(), b.y(), List.of()));
                 }
                 return out.iterator();
-            }).persist(StorageLevel.MEMORY_ONLY());
+            }).persist(StorageLevel.MEMORY_AND_DISK()); // a set larger than the executors' memory spills to their disks
             r.count();
             rdds.add(r);
         }
