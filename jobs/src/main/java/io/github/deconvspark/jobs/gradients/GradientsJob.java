@@ -45,7 +45,7 @@ public final class GradientsJob {
     private GradientsJob() {}
 
     public static final List<JobConfig.Key> KEYS = List.of(
-            new JobConfig.Key("data", "", "labelled data: a folder of IDX files (MNIST, Fashion-MNIST) or of class folders; any Hadoop URI"),
+            Nets.DATA_KEY,
             new JobConfig.Key("model", "", "the network: a description (.net, docs/MODELS.md) or a model.json written by train"),
             new JobConfig.Key("output", "", "output folder (replaced atomically)"),
             new JobConfig.Key("split", "train", "which split of the data: train or test"),

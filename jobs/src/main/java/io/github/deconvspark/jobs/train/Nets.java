@@ -26,6 +26,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 public final class Nets {
     private Nets() {}
 
+    /** The --data key of the gradients and train jobs. */
+    public static final JobConfig.Key DATA_KEY = new JobConfig.Key("data", "",
+            "labelled data: a folder of IDX files (MNIST, Fashion-MNIST) or of class folders; any Hadoop URI");
+
     /** A network and its parameters; {@code sha256} covers the description and the parameter bytes. */
     public record Loaded(NetSpec spec, double[] params, String kind, String sha256) {}
 

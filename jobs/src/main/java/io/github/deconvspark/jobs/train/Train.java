@@ -41,7 +41,7 @@ public final class Train {
     private Train() {}
 
     public static final List<JobConfig.Key> KEYS = List.of(
-            new JobConfig.Key("data", "", "labelled data: a folder of IDX files (MNIST, Fashion-MNIST) or of class folders; any Hadoop URI"),
+            Nets.DATA_KEY,
             new JobConfig.Key("model", "", "the network: a description (.net, docs/MODELS.md), or a model.json written by train (fine-tuning)"),
             new JobConfig.Key("output", "", "output folder: checkpoints/, model/, history.csv, index.html, manifest.json"),
             new JobConfig.Key("test-data", "", "held-out data (default: the test split of --data)"),
