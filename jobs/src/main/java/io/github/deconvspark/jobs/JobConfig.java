@@ -200,14 +200,7 @@ public final class JobConfig {
     }
 
     public int getInt(String key, int min, int max) {
-        String v = get(key);
-        try {
-            int i = Integer.parseInt(v);
-            if (i < min || i > max) throw new NumberFormatException();
-            return i;
-        } catch (NumberFormatException e) {
-            throw new ConfigException(job + ": --" + key + " must be an integer in [" + min + ", " + max + "], got '" + v + "'");
-        }
+        return (int) getLong(key, min, max);
     }
 
     public long getLong(String key, long min, long max) {

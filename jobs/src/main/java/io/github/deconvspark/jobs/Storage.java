@@ -138,8 +138,19 @@ public final class Storage {
     public static String manifestJob(String output, Configuration conf) throws IOException {
         String m = output + "/manifest.json";
         if (!exists(m, conf)) return null;
-        java.util.regex.Matcher j = java.util.regex.Pattern.compile("\"job\"\\s*:\\s*\"([^\"]*)\"").matcher(readString(m, conf));
-        return j.find() ? j.group(1) : null;
+        try {
+            return io.github.deconvspark.models.Json.object(readString(m, conf), m).get("job") instanceof String job ? job : null;
+        } catch (IllegalArgumentException e) {
+            return null; // not our JSON: not a job's output
+        }
+    }
+
+    /** Fails, naming the rule, when {@code output} exists and its manifest names no run of {@code job}: a job replaces only its own outputs. */
+    public static void requireOwnOutput(String output, String job, Configuration conf) throws IOException {
+        if (exists(output, conf) && !job.equals(manifestJob(output, conf))) {
+            throw new JobConfig.ConfigException(job + ": the output " + output + " exists and is not a " + job
+                    + " output (its manifest.json names no " + job + " run); choose another --output or remove it");
+        }
     }
 
     /** The staging folder for an output: hidden, beside it, unique to the run. */

@@ -10,7 +10,7 @@ import java.util.Map;
  * {@code Map<String, Object>}, arrays {@code List<Object>}, numbers {@code Double} (or {@code Long}
  * when integral and written without fraction or exponent), plus String, Boolean and null.
  */
-final class Json {
+public final class Json {
     private final String s;
     private final String source;
     private int i;
@@ -18,6 +18,11 @@ final class Json {
     private Json(String s, String source) {
         this.s = s;
         this.source = source;
+    }
+
+    /** A JSON object's members; errors name {@code source}. */
+    public static Map<String, Object> object(String text, String source) {
+        return obj(parse(text, source), source);
     }
 
     static Object parse(String text, String source) {

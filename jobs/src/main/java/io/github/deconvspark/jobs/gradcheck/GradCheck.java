@@ -141,9 +141,7 @@ public final class GradCheck {
         List<String> ops = ops(cfg);
         int parts = cfg.getInt("partitions", 0, 1_000_000);
         if (parts == 0) parts = (int) Math.max(1, Math.min(n, jsc.defaultParallelism() * 8L));
-        if (Storage.exists(output, conf) && !"gradcheck".equals(Storage.manifestJob(output, conf))) {
-            throw new JobConfig.ConfigException("gradcheck: the output " + output + " exists and is not a gradcheck output; choose another");
-        }
+        Storage.requireOwnOutput(output, "gradcheck", conf);
         String runId = Storage.newRunId();
         Storage.cleanStale(output, runId, conf);
         String staging = Storage.staging(output, runId);

@@ -22,8 +22,8 @@ public final class GradientSum implements Serializable {
     private transient double[] grad; // written by writeObject: as float32 when that is exact
     private double loss;
     private long count, correct;
-    /** Time spent in graph runs (summed over tasks) and the longest single partition, for the step time split. */
-    private long computeNanos, maxPartitionComputeNanos;
+    /** Time in graph runs: summed within a partition, the longest partition's after merges (a step's critical path). */
+    private long computeNanos;
     /** Time spent adding gradients into the buffer and merging buffers (summed over tasks and the driver). */
     private long aggregateNanos;
     /** System.nanoTime() when the first task began its work and the last one ended it (comparable in one JVM: local mode). */
@@ -44,9 +44,7 @@ public final class GradientSum implements Serializable {
 
     public boolean isEmpty() { return count == 0 && grad == null; }
 
-    public long computeNanos() { return computeNanos; }
-
-    public long maxPartitionComputeNanos() { return maxPartitionComputeNanos; }
+    public long maxPartitionComputeNanos() { return computeNanos; }
 
     public long aggregateNanos() { return aggregateNanos; }
 
@@ -82,7 +80,6 @@ public final class GradientSum implements Serializable {
             correct += e.correct();
             count += e.count();
             computeNanos += nanos;
-            maxPartitionComputeNanos = Math.max(maxPartitionComputeNanos, computeNanos);
             if (e.gradients() != null) {
                 long t0 = System.nanoTime();
                 double[] g = sum();
@@ -127,8 +124,7 @@ public final class GradientSum implements Serializable {
         loss += o.loss;
         count += o.count;
         correct += o.correct;
-        computeNanos += o.computeNanos;
-        maxPartitionComputeNanos = Math.max(maxPartitionComputeNanos, o.maxPartitionComputeNanos);
+        computeNanos = Math.max(computeNanos, o.computeNanos);
         aggregateNanos += o.aggregateNanos + (System.nanoTime() - t0);
         span(o.firstStartNanos, o.lastEndNanos);
         return this;

@@ -123,9 +123,7 @@ public final class GradientsJob {
         NetSpec spec = model.spec();
         LabelledData.Source data = LabelledData.resolve(Storage.qualify(cfg.get("data"), conf), split, parts, limit, spec.input(),
                 spec.classes(), conf);
-        if (Storage.exists(output, conf) && !"gradients".equals(Storage.manifestJob(output, conf))) {
-            throw new JobConfig.ConfigException("gradients: the output " + output + " exists and is not a gradients output; choose another");
-        }
+        Storage.requireOwnOutput(output, "gradients", conf);
         String runId = Storage.newRunId();
         Storage.cleanStale(output, runId, conf);
         String staging = Storage.staging(output, runId);

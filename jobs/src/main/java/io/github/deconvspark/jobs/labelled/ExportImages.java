@@ -45,11 +45,11 @@ public final class ExportImages {
 
     /** Exports the first {@code limit} images of an IDX data set with 28x28-style grayscale records; returns how many. */
     public static int export(String data, String split, int limit, String output, Configuration conf) throws IOException {
-        LabelledData.Source probe = LabelledData.resolve(data, split, 1, 1, new int[] {-1, -1, 1}, 256, conf, true);
-        int[] dims = probe.imageShape();
-        int[] input = {dims[0], dims[1], 1};
-        LabelledData.Source s = LabelledData.resolve(data, split, 1, limit, input, 256, conf);
+        // any image size (probe): the records are exported as they are
+        LabelledData.Source s = LabelledData.resolve(data, split, 1, limit, new int[] {-1, -1, 1}, 256, conf, true);
         if (!s.kind().equals("idx")) throw new JobConfig.ConfigException("export-images: " + data + " is not a folder of IDX files");
+        int[] dims = s.imageShape();
+        int[] input = {dims[0], dims[1], 1};
         int n = 0;
         Iterator<LabelledData.Block> it = LabelledData.read(s.shards().get(0), 1024, input, 256, conf);
         while (it.hasNext()) {

@@ -116,6 +116,14 @@ public final class Nets {
         return b.array();
     }
 
+    /** The parameters as {@link #add} takes them in this process: float32 copies for a float32 graph, as they are for float64. */
+    public static Object forGraph(double[] p, DataType dtype) {
+        if (dtype != DataType.FLOAT) return p;
+        float[] f = new float[p.length];
+        for (int i = 0; i < p.length; i++) f[i] = (float) p[i];
+        return f;
+    }
+
     /** {@link #wire}'s bytes back as the float[] or double[] that {@link #add} takes. */
     public static Object unwire(byte[] bytes, DataType dtype) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);

@@ -24,10 +24,10 @@ public interface Steps {
         }
 
         /** One partition's part of a step: the examples of {@code idx} among its blocks, one forward-backward run. */
-        GradientSum step(java.util.Iterator<LabelledData.Block> blocks, long[] idx, byte[] params) {
+        GradientSum step(java.util.Iterator<LabelledData.Block> blocks, long[] idx, Object params) {
             long t0 = System.nanoTime();
             LabelledData.Block mine = Batches.gather(blocks, idx, perExample);
-            return add(new GradientSum(size), Nets.unwire(params, dtype), mine, true).span(t0, System.nanoTime());
+            return add(new GradientSum(size), params, mine, true).span(t0, System.nanoTime());
         }
     }
 
@@ -64,7 +64,7 @@ public interface Steps {
             try {
                 Work work = this.work;
                 if (depth > 1) {
-                    return train.mapPartitions(blocks -> List.of(work.step(blocks, idx, w.value())).iterator())
+                    return train.mapPartitions(blocks -> List.of(work.step(blocks, idx, Nets.unwire(w.value(), work.dtype()))).iterator())
                             .treeAggregate(new GradientSum(work.size()), GradientSum::merge, GradientSum::merge, depth);
                 }
                 // depth 1: one job straight over the cached blocks, the partial sums merged here; a Java function,
@@ -93,7 +93,7 @@ public interface Steps {
             try {
                 Work work = this.work;
                 return test.treeAggregate(new GradientSum(work.size()), (acc, b) -> work.add(acc, Nets.unwire(w.value(), work.dtype()), b, false),
-                        GradientSum::merge, Math.max(2, depth));
+                        GradientSum::merge, depth);
             } finally {
                 w.destroy();
             }
@@ -115,7 +115,7 @@ public interface Steps {
         }
 
         @Override public GradientSum apply(org.apache.spark.TaskContext context, scala.collection.Iterator<LabelledData.Block> blocks) {
-            return work.step(scala.jdk.javaapi.CollectionConverters.asJava(blocks), idx, params.value());
+            return work.step(scala.jdk.javaapi.CollectionConverters.asJava(blocks), idx, Nets.unwire(params.value(), work.dtype()));
         }
     }
 
@@ -131,12 +131,12 @@ public interface Steps {
         }
 
         @Override public GradientSum step(double[] params, long[] idx) {
-            return work.step(train.iterator(), idx, Nets.wire(params, work.dtype()));
+            return work.step(train.iterator(), idx, Nets.forGraph(params, work.dtype()));
         }
 
         @Override public GradientSum evaluate(double[] params) {
             GradientSum acc = new GradientSum(work.size());
-            Object w = Nets.unwire(Nets.wire(params, work.dtype()), work.dtype());
+            Object w = Nets.forGraph(params, work.dtype());
             for (LabelledData.Block b : test) work.add(acc, w, b, false);
             return acc;
         }

@@ -95,8 +95,8 @@ public final class TrainBench {
             trainer.steps(1, 0, steps, model.params().clone(), o2, onSpark, st);
             loopMs[r] = lt.msPerStep();
             sparkMs[r] = st.msPerStep();
-            add(loopAll, lt);
-            add(sparkAll, st);
+            loopAll.add(lt);
+            sparkAll.add(st);
             System.err.printf(Locale.ROOT, "bench-train: round %d: in-process %.1f ms/step, Spark %.1f ms/step (%+.1f %%)%n", r + 1, loopMs[r], sparkMs[r],
                     100 * (sparkMs[r] / loopMs[r] - 1));
         }
@@ -111,15 +111,6 @@ public final class TrainBench {
                 onSpark.returnNanos / 1e6 / all, onSpark.destroyNanos / 1e6 / all);
         System.out.printf(Locale.ROOT, "  Spark's cost per step: %+.1f %%%n", 100 * (sm / lm - 1));
         data.release();
-    }
-
-    private static void add(Trainer.Times to, Trainer.Times t) {
-        to.steps += t.steps;
-        to.images += t.images;
-        to.wall += t.wall;
-        to.compute += t.compute;
-        to.aggregate += t.aggregate;
-        to.update += t.update;
     }
 
     private static double median(double[] v) {

@@ -15,6 +15,13 @@ public final class Trainer {
     public record Epoch(int epoch, double learningRate, double trainLoss, double trainAccuracy, double testLoss, double testAccuracy,
                         long testExamples, double seconds, double imagesPerSecond) {}
 
+    /** Loss and hits summed over the examples some steps saw (before each update). */
+    public record Seen(double loss, long count, long correct) {
+        Seen plus(GradientSum g) {
+            return new Seen(loss + g.loss(), count + g.count(), correct + g.correct());
+        }
+    }
+
     /** Per-step time split, in nanoseconds summed over the steps timed. */
     public static final class Times {
         public long steps, images, wall, compute, aggregate, update;
@@ -27,6 +34,16 @@ public final class Trainer {
         }
 
         public double msPerStep() { return wall / 1e6 / steps; }
+
+        /** Adds another run's times to these. */
+        public void add(Times t) {
+            steps += t.steps;
+            images += t.images;
+            wall += t.wall;
+            compute += t.compute;
+            aggregate += t.aggregate;
+            update += t.update;
+        }
     }
 
     private final long examples;
@@ -51,9 +68,9 @@ public final class Trainer {
     }
 
     /** Runs steps [from, to) of epoch {@code epoch} (1-based), updating {@code params} in place; adds to {@code times}. */
-    public GradientSum steps(int epoch, int from, int to, double[] params, Optimizer opt, Steps steps, Times times) {
+    public Seen steps(int epoch, int from, int to, double[] params, Optimizer opt, Steps steps, Times times) {
         int[] order = Batches.order(examples, seed, epoch);
-        GradientSum seen = new GradientSum(0);
+        Seen seen = new Seen(0, 0, 0);
         int total = stepsPerEpoch();
         long t0 = System.nanoTime();
         for (int s = from; s < to; s++) {
@@ -69,7 +86,7 @@ public final class Trainer {
             times.compute += g.maxPartitionComputeNanos();
             times.aggregate += g.aggregateNanos();
             times.update += end - u0;
-            seen.add(new double[0], g.loss(), g.count(), g.correct());
+            seen = seen.plus(g);
             if (log != null && progressEvery > 0 && ((s + 1) % progressEvery == 0 || s + 1 == total)) {
                 double secs = (end - t0) / 1e9;
                 log.printf(Locale.ROOT, "train: epoch %d step %d/%d  loss %.4f  accuracy %.2f %%  %.0f images/s  eta %s%n", epoch, s + 1, total,
@@ -83,7 +100,7 @@ public final class Trainer {
     /** A whole epoch: its steps, then the evaluation. */
     public Epoch epoch(int epoch, double[] params, Optimizer opt, Steps steps, Times times) {
         long t0 = System.nanoTime();
-        GradientSum seen = steps(epoch, 0, stepsPerEpoch(), params, opt, steps, times);
+        Seen seen = steps(epoch, 0, stepsPerEpoch(), params, opt, steps, times);
         double secs = (System.nanoTime() - t0) / 1e9;
         GradientSum test = steps.evaluate(params);
         return new Epoch(epoch, opt.learningRate(), seen.loss() / seen.count(), (double) seen.correct() / seen.count(),

@@ -167,10 +167,7 @@ public final class Visualize {
         } catch (UncheckedIOException e) {
             throw new JobConfig.ConfigException("visualize: --model " + st.model() + ": " + e.getMessage());
         }
-        if (Storage.exists(st.output(), conf) && !"visualize".equals(Storage.manifestJob(st.output(), conf))) {
-            throw new JobConfig.ConfigException("visualize: the output " + st.output() + " exists and is not a visualize output "
-                    + "(no manifest.json); choose another --output or remove it");
-        }
+        Storage.requireOwnOutput(st.output(), "visualize", conf);
         String runId = Storage.newRunId();
         Storage.cleanStale(st.output(), runId, conf);
         String staging = Storage.staging(st.output(), runId);
