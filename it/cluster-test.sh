@@ -57,11 +57,12 @@ rm -rf "$WORK"
 mkdir -p "$WORK/logs" "$WORK/spark-home/jars"
 LOGS_OURS=1
 say "building the application jar and the test tools"
+# One reactor build (the package phases write jobs/target/spark-classpath.txt and it/target/classpath.txt): no
+# Maven call on a single module, which would look for this project's modules in the local Maven repository.
 "${MVN[@]}" -pl jobs,it -am package -DskipTests -Dmaven.test.skip=true >&2
-"${MVN[@]}" -pl jobs dependency:build-classpath -Dmdep.includeScope=provided -Dmdep.outputFile="$WORK/spark-cp.txt" >&2
-"${MVN[@]}" -pl it dependency:build-classpath -Dmdep.outputFile="$WORK/it-cp.txt" >&2
+cp "$ROOT/jobs/target/spark-classpath.txt" "$WORK/spark-cp.txt"
 APP_JAR="$ROOT/jobs/target/deconv-spark-app.jar"
-IT_CP="$ROOT/it/target/classes:$(cat "$WORK/it-cp.txt")"
+IT_CP="$ROOT/it/target/classes:$(cat "$ROOT/it/target/classpath.txt")"
 # SPARK_HOME from Maven: jars/ is all a Worker needs (links to the local Maven repository).
 tr ':' '\n' < "$WORK/spark-cp.txt" | while read -r j; do ln -sf "$j" "$WORK/spark-home/jars/"; done
 MODULE_OPTS=$("$JAVA" -cp "$APP_JAR:$(cat "$WORK/spark-cp.txt")" io.github.deconvspark.jobs.JvmOptions)

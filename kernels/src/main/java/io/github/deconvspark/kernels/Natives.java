@@ -21,13 +21,25 @@ public final class Natives {
 
     /** The ND4J native classifier this build was packaged with, e.g. linux-x86_64-onednn-avx512. */
     public static String classifier() {
+        return properties("/deconv-spark-kernels.properties").getProperty("nd4j.classifier", "unknown");
+    }
+
+    /**
+     * The version of the ND4J jar that is loaded (not the one the build asked for), from the pom.properties Maven
+     * puts in every jar it builds, which survives shading; ND4J's manifests carry no Implementation-Version.
+     */
+    public static String nd4jVersion() {
+        return properties("/META-INF/maven/org.nd4j/nd4j-api/pom.properties").getProperty("version", "unknown");
+    }
+
+    private static Properties properties(String resource) {
         Properties p = new Properties();
-        try (InputStream in = Natives.class.getResourceAsStream("/deconv-spark-kernels.properties")) {
+        try (InputStream in = Nd4j.class.getResourceAsStream(resource)) {
             if (in != null) p.load(in);
         } catch (IOException e) {
             // fall through: unknown
         }
-        return p.getProperty("nd4j.classifier", "unknown");
+        return p;
     }
 
     /**
@@ -64,7 +76,7 @@ public final class Natives {
                         + (root != t ? " (root cause: " + root + ")" : "") + "." + fix, t);
                 throw failure;
             }
-            description = "ND4J " + Nd4j.class.getPackage().getImplementationVersion() + " native " + classifier + ", "
+            description = "ND4J " + nd4jVersion() + " native " + classifier + ", "
                     + Nd4j.getExecutioner().getEnvironmentInformation().getProperty("blas.vendor", "?") + " BLAS";
             return description;
         }

@@ -22,6 +22,11 @@ public final class VisualizeBench {
     private VisualizeBench() {}
 
     public static int main(String[] args) {
+        if (JobConfig.wantsHelp(args)) {
+            System.out.print(JobConfig.help("bench-visualize", Visualize.KEYS));
+            System.out.printf("  %-22s %s%n", "rounds=N", "timed rounds of each, loop and job alternating, after a warm-up (default: 3)");
+            return 0;
+        }
         int rounds = 3;
         List<String> rest = new ArrayList<>();
         for (String a : args) {
