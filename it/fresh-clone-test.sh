@@ -74,6 +74,11 @@ test -f "$WORK/out/visualize/_SUCCESS" || fail "visualize: no _SUCCESS"
 grep -q 'ND4J [0-9][0-9.]*[-A-Za-z0-9.]* native ' "$WORK/logs/visualize.err" "$WORK/logs/visualize.out" \
   || fail "visualize: start-up does not name the ND4J version (ND4J <version> native <classifier>)"
 grep -q 'ND4J null' "$WORK/logs/visualize.err" "$WORK/logs/visualize.out" && fail "visualize: start-up prints 'ND4J null'"
+# A cron-like environment (LANG=C): a folder name that is not ASCII must still be found.
+mkdir -p "$WORK/photos-café"
+cp "$WORK/photos/astronaut.png" "$WORK/photos/dog.jpg" "$WORK/photos-café/"
+run visualize-c-locale '^gallery: file:' env LANG=C LC_ALL=C "$DS" visualize --input "$WORK/photos-café" --model "$MODEL" \
+  --output "$WORK/out/visualize-c" --layers conv2d_1/Relu --channels 0 --top-k 1
 run bench-visualize 'bench-visualize: 6 files' "$DS" bench-visualize --input "$WORK/photos" --model "$MODEL" \
   --output "$WORK/out/bench-visualize" --layers conv2d_1/Relu --channels 0 --top-k 1 rounds=1
 run gradcheck '^gradcheck: 20 cases, 0 failed' "$DS" gradcheck --output "$WORK/out/gradcheck" --cases 20

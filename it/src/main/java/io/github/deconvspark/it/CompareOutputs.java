@@ -133,7 +133,7 @@ public final class CompareOutputs {
         }
         List<Row> acts = spark.read().parquet(out.resolve("activations.parquet").toString()).collectAsList();
         for (Row r : acts) {
-            m.put("activation " + rel(r.getAs("path"), input), cols(r, "ok", "reason", "note", "width", "height", "values", "positions"));
+            m.put("activation " + rel(r.getAs("path"), input), cols(r, "ok", "rule", "reason", "note", "width", "height", "values", "positions"));
         }
         List<Row> projs = spark.read().parquet(out.resolve("projections.parquet").toString()).collectAsList();
         for (Row r : projs) {
@@ -141,7 +141,7 @@ public final class CompareOutputs {
                     + cols(r, "layer", "channel", "activation", "y", "x", "box", "projection_file", "patch_file", "shape", "values"));
         }
         List<Row> rejects = spark.read().parquet(out.resolve("rejects.parquet").toString()).collectAsList();
-        for (Row r : rejects) m.put("reject " + rel(r.getAs("path"), input), cols(r, "reason"));
+        for (Row r : rejects) m.put("reject " + rel(r.getAs("path"), input), cols(r, "rule", "reason"));
         // row counts: a duplicated row would hide behind its key above
         m.put("rows activations", String.valueOf(acts.size()));
         m.put("rows projections", String.valueOf(projs.size()));

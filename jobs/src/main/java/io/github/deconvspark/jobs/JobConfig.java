@@ -2,7 +2,6 @@ package io.github.deconvspark.jobs;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import io.github.deconvspark.jobs.inputs.Messages;
 
 /**
  * A job's configuration, resolved and validated before anything runs. Sources, later ones winning:
@@ -77,7 +77,7 @@ public final class JobConfig {
                     key = body.substring(0, eq);
                     value = body.substring(eq + 1);
                 } else {
-                    if (i + 1 >= args.length) throw new ConfigException(job + ": option --" + body + " needs a value");
+                    if (i + 1 >= args.length) throw new ConfigException(job + ": option --" + Messages.clip(body, 80) + " needs a value");
                     key = body;
                     value = args[++i];
                 }
@@ -85,19 +85,11 @@ public final class JobConfig {
                 key = a.substring(0, a.indexOf('='));
                 value = a.substring(a.indexOf('=') + 1);
             } else {
-                throw new ConfigException(job + ": unexpected argument '" + a + "' (use --key value or key=value; "
+                throw new ConfigException(job + ": unexpected argument " + Messages.quote(a) + " (use --key value or key=value; "
                         + "bin/deconv-spark " + job + " --help lists the keys)");
             }
             if (key.equals("config")) {
-                Path f = Path.of(value);
-                if (!Files.isRegularFile(f)) throw new ConfigException(job + ": --config " + value + ": no such file");
-                Properties p = new Properties();
-                try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
-                    p.load(r);
-                } catch (IOException e) {
-                    throw new ConfigException(job + ": --config " + value + ": " + e.getMessage());
-                }
-                put(job, legal, values, spark, sources, p, "--config " + value);
+                put(job, legal, values, spark, sources, configFile(job, value), "--config " + value);
             } else {
                 cli.add(new String[] {key, value});
             }
@@ -111,6 +103,36 @@ public final class JobConfig {
             }
         }
         return new JobConfig(job, values, spark, sources);
+    }
+
+    /** The largest --config file read. */
+    static final long MAX_CONFIG_BYTES = 1 << 20;
+
+    /** A --config file: a regular file (not a FIFO or a device), at most 1 MiB, UTF-8, in properties format. */
+    static Properties configFile(String job, String value) {
+        Path f = Path.of(value);
+        String what = job + ": --config " + Messages.quote(value);
+        if (!Files.exists(f)) throw new ConfigException(what + ": no such file");
+        if (!Files.isRegularFile(f)) throw new ConfigException(what + ": not a regular file" + (Files.isDirectory(f) ? " (a folder)" : ""));
+        Properties p = new Properties();
+        try {
+            long size = Files.size(f);
+            if (size > MAX_CONFIG_BYTES) throw new ConfigException(what + ": " + size + " bytes, more than the " + MAX_CONFIG_BYTES + " allowed");
+            byte[] b;
+            try (InputStream in = Files.newInputStream(f)) {
+                b = in.readNBytes((int) MAX_CONFIG_BYTES + 1);
+            }
+            if (b.length > MAX_CONFIG_BYTES) throw new ConfigException(what + ": more than " + MAX_CONFIG_BYTES + " bytes");
+            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(b)).toString();
+            p.load(new java.io.StringReader(text));
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ConfigException(what + ": not UTF-8 text");
+        } catch (IOException | IllegalArgumentException e) {
+            if (e instanceof ConfigException c) throw c;
+            throw new ConfigException(what + ": " + Messages.clip(String.valueOf(e.getMessage()), 200));
+        }
+        return p;
     }
 
     private static void put(String job, Map<String, Key> legal, Map<String, String> values, Map<String, String> spark,
@@ -134,7 +156,7 @@ public final class JobConfig {
         }
         if (!legal.containsKey(key)) {
             String near = nearest(key, legal.keySet());
-            throw new ConfigException(job + ": unknown option '" + key + "' (from " + source + ")"
+            throw new ConfigException(job + ": unknown option " + Messages.quote(key) + " (from " + Messages.clip(source, 100) + ")"
                     + (near == null ? "" : "; did you mean '" + near + "'?") + " Legal options: " + String.join(", ", legal.keySet())
                     + ", and spark.* for Spark.");
         }
@@ -210,7 +232,7 @@ public final class JobConfig {
             if (i < min || i > max) throw new NumberFormatException();
             return i;
         } catch (NumberFormatException e) {
-            throw new ConfigException(job + ": --" + key + " must be an integer in [" + min + ", " + max + "], got '" + v + "'");
+            throw new ConfigException(job + ": --" + key + " must be an integer in [" + min + ", " + max + "], got " + Messages.quote(v));
         }
     }
 
@@ -221,7 +243,7 @@ public final class JobConfig {
             if (!(d >= min && d <= max)) throw new NumberFormatException();
             return d;
         } catch (NumberFormatException e) {
-            throw new ConfigException(job + ": --" + key + " must be a number in [" + min + ", " + max + "], got '" + v + "'");
+            throw new ConfigException(job + ": --" + key + " must be a number in [" + min + ", " + max + "], got " + Messages.quote(v));
         }
     }
 
@@ -230,13 +252,13 @@ public final class JobConfig {
         return switch (v) {
             case "true", "yes", "1" -> true;
             case "false", "no", "0" -> false;
-            default -> throw new ConfigException(job + ": --" + key + " must be true or false, got '" + get(key) + "'");
+            default -> throw new ConfigException(job + ": --" + key + " must be true or false, got " + Messages.quote(get(key)));
         };
     }
 
     public String choice(String key, List<String> legal) {
         String v = get(key);
-        if (!legal.contains(v)) throw new ConfigException(job + ": --" + key + " must be one of " + legal + ", got '" + v + "'");
+        if (!legal.contains(v)) throw new ConfigException(job + ": --" + key + " must be one of " + legal + ", got " + Messages.quote(v));
         return v;
     }
 

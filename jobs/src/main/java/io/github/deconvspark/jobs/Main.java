@@ -63,7 +63,11 @@ public final class Main {
         }
     }
 
-    /** Runs a job; configuration errors print their message alone (exit 2), other failures their stack trace (exit 1). */
+    /**
+     * Runs a job. Configuration errors print their message alone (exit 2), natives that do not load theirs (exit 3), a
+     * visualize run with no readable image its reasons (exit 4); a failure to reach or read storage one line with its
+     * causes (exit 1: "connection refused", "no file system for scheme"); anything else its stack trace (exit 1).
+     */
     static int runJob(java.util.function.IntSupplier job) {
         try {
             Natives.check();
@@ -74,12 +78,30 @@ public final class Main {
         } catch (IllegalArgumentException e) {
             System.err.println("deconv-spark: " + e.getMessage());
             return 2;
+        } catch (io.github.deconvspark.jobs.visualize.Visualize.NoImagesException e) {
+            System.err.println(e.getMessage());
+            return 4;
         } catch (IllegalStateException e) {
             if (e.getMessage() != null && e.getMessage().contains("native")) {
                 System.err.println("deconv-spark: " + e.getMessage());
                 return 3;
             }
+            if (storage(e)) return 1;
+            throw e;
+        } catch (RuntimeException e) {
+            if (storage(e)) return 1;
             throw e;
         }
+    }
+
+    /** Prints a storage failure (an IOException anywhere in the causes) as one line; false for anything else. */
+    private static boolean storage(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.io.IOException) {
+                System.err.println("deconv-spark: cannot read or write storage: " + io.github.deconvspark.jobs.inputs.Reject.causes(e));
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import io.github.deconvspark.jobs.inputs.Uris;
 
 /**
  * Files on any Hadoop file system (local paths by default), and the atomic commit of a job's output:
@@ -23,7 +24,17 @@ import org.apache.hadoop.fs.FileSystem;
 public final class Storage {
     private Storage() {}
 
+    /**
+     * A Hadoop path for a URI string ({@link Uris}: percent-encoded, as the listing writes them) or, when the string is
+     * not a URI (Hadoop's own form, raw characters: "file:/a b"), for the string as Hadoop reads it.
+     */
     public static org.apache.hadoop.fs.Path path(String uri) {
+        try {
+            java.net.URI u = new java.net.URI(uri);
+            if (u.getScheme() != null && u.getPath() != null && !u.getPath().isEmpty()) return new org.apache.hadoop.fs.Path(u);
+        } catch (java.net.URISyntaxException e) {
+            // Hadoop's raw form
+        }
         return new org.apache.hadoop.fs.Path(uri);
     }
 
@@ -44,11 +55,23 @@ public final class Storage {
         return fs(p, conf).makeQualified(p).toString();
     }
 
-    public static byte[] read(String uri, Configuration conf) throws IOException {
+    /** A file's bytes; at most {@code maxBytes} (the size from the file system, checked before reading). */
+    public static byte[] read(String uri, long maxBytes, Configuration conf) throws IOException {
         org.apache.hadoop.fs.Path p = path(uri);
-        try (InputStream in = fs(p, conf).open(p)) {
-            return in.readAllBytes();
+        FileSystem fs = fs(p, conf);
+        FileStatus s = fs.getFileStatus(p);
+        if (!s.isFile()) throw new IOException(uri + " is not a file");
+        if (s.getLen() > maxBytes) throw new IOException(uri + " is " + s.getLen() + " bytes, more than the " + maxBytes + " allowed");
+        try (InputStream in = fs.open(p)) {
+            byte[] b = in.readNBytes((int) s.getLen());
+            if (in.read() >= 0) throw new IOException(uri + " grew while it was read");
+            return b;
         }
+    }
+
+    /** Files this project writes and reads back (manifests, keys, network descriptions): bounded at 256 MiB. */
+    public static byte[] read(String uri, Configuration conf) throws IOException {
+        return read(uri, 256L << 20, conf);
     }
 
     public static boolean exists(String uri, Configuration conf) throws IOException {
@@ -77,42 +100,43 @@ public final class Storage {
         return new String(read(uri, conf), StandardCharsets.UTF_8);
     }
 
-    /** A listed file. */
-    public record FileRef(String path, long length, long modificationTime) implements java.io.Serializable {}
-
     /**
-     * Every file under a file, folder (recursively) or glob, with its size and time, sorted by path;
-     * names starting with '.' or '_' (hidden, Spark and Hadoop markers) are left out, as Spark does.
-     * Empty files are listed (Spark's file sources skip them silently; a job should reject them).
-     * Only names and sizes come to the driver, never contents.
+     * Fails, naming both, when the output folder is the input or lies inside it (the next run would scan its own
+     * output), or the input lies inside the output (the commit would delete it).
      */
-    public static java.util.List<FileRef> listFiles(String input, Configuration conf) throws IOException {
-        org.apache.hadoop.fs.Path p = path(input);
-        FileSystem fs = fs(p, conf);
-        FileStatus[] roots = fs.globStatus(p);
-        if (roots == null || roots.length == 0) throw new java.io.FileNotFoundException("no such file or folder: " + input);
-        java.util.List<FileRef> out = new java.util.ArrayList<>();
-        for (FileStatus root : roots) {
-            if (root.isFile()) {
-                if (!hidden(root.getPath().getName())) out.add(new FileRef(root.getPath().toString(), root.getLen(), root.getModificationTime()));
-                continue;
-            }
-            String prefix = root.getPath().toUri().getPath();
-            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(root.getPath(), true);
-            while (it.hasNext()) {
-                FileStatus f = it.next();
-                String rel = f.getPath().toUri().getPath().substring(prefix.length());
-                boolean skip = false;
-                for (String part : rel.split("/")) skip |= hidden(part);
-                if (!skip) out.add(new FileRef(f.getPath().toString(), f.getLen(), f.getModificationTime()));
-            }
+    public static void requireApart(String inputUri, String outputUri, String job) {
+        String in = canonical(inputUri), out = canonical(outputUri);
+        if (in == null || out == null) return;
+        if (out.equals(in) || out.startsWith(in + "/")) {
+            throw new JobConfig.ConfigException(job + ": --output " + Uris.display(outputUri) + " is inside --input "
+                    + Uris.display(inputUri) + ": the next run would read its own output; choose an output outside the input");
         }
-        out.sort(java.util.Comparator.comparing(FileRef::path));
-        return out;
+        if (in.startsWith(out + "/")) {
+            throw new JobConfig.ConfigException(job + ": --input " + Uris.display(inputUri) + " is inside --output "
+                    + Uris.display(outputUri) + ", which a run replaces; choose an output outside the input");
+        }
     }
 
-    private static boolean hidden(String name) {
-        return name.startsWith(".") || name.startsWith("_");
+    /** scheme://authority/decoded/path without a trailing '/', symbolic links of local paths resolved where they exist. */
+    private static String canonical(String uri) {
+        try {
+            java.net.URI u = java.net.URI.create(uri.startsWith("file:") || uri.contains("://") ? uri : Uris.fromUser(uri));
+            String scheme = u.getScheme() == null ? "file" : u.getScheme();
+            String path = u.getPath();
+            if (path == null) return null;
+            if (scheme.equals("file")) {
+                Path p = Path.of(path).toAbsolutePath().normalize(), real = p;
+                // the longest existing prefix, resolved (an output that does not exist yet may sit under a linked input)
+                Path probe = p;
+                while (probe != null && !Files.exists(probe)) probe = probe.getParent();
+                if (probe != null) real = probe.toRealPath().resolve(probe.relativize(p));
+                path = real.toString();
+            }
+            while (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
+            return scheme + "://" + (u.getAuthority() == null ? "" : u.getAuthority()) + path;
+        } catch (IllegalArgumentException | IOException e) {
+            return null;
+        }
     }
 
     /** Deletes a file or folder (recursively) if it exists. */
@@ -194,7 +218,7 @@ public final class Storage {
         return UUID.randomUUID().toString().substring(0, 8);
     }
 
-    /** A local copy of a TF.js model.json and its weight shards (see {@link #localCopy}). */
+    /** A local copy of a TF.js model.json and its weight shards (see {@link #localCopy}); a local path is used as it is. */
     public static Path localModel(String uri, Configuration conf) {
         return localCopy(uri, b -> io.github.deconvspark.models.TfjsModel.shardPaths(b, uri), conf);
     }
@@ -202,22 +226,26 @@ public final class Storage {
     private static final Map<String, Path> LOCAL_COPIES = new ConcurrentHashMap<>();
 
     /**
-     * A local copy of a file and the sibling files it names (e.g. a model.json and its weight shards),
-     * made once per JVM per URI; a local path is used as it is.
+     * A local copy of a file and the sibling files it names (e.g. a model.json and its weight shards, as safe relative
+     * paths: {@link io.github.deconvspark.models.ModelFiles#relativeShard}), made once per JVM per URI, each file bounded
+     * by the sizes a model may have; a local path ({@code file:} or none) is used as it is.
      */
     public static Path localCopy(String uri, java.util.function.Function<byte[], java.util.List<String>> siblings, Configuration conf) {
-        org.apache.hadoop.fs.Path p = path(uri);
+        if (Uris.isLocal(uri)) return Uris.local(uri);
+        org.apache.hadoop.fs.Path p = uri.contains("://") ? Uris.hadoop(uri) : path(uri);
         if (p.toUri().getScheme() == null || p.toUri().getScheme().equals("file")) return Path.of(p.toUri().getPath());
         return LOCAL_COPIES.computeIfAbsent(uri, u -> {
             try {
                 Path dir = Files.createTempDirectory("deconv-spark-model-");
                 dir.toFile().deleteOnExit();
-                byte[] main = read(u, conf);
+                byte[] main = read(p.toString(), io.github.deconvspark.models.ModelFiles.MAX_JSON_BYTES, conf);
                 Path local = dir.resolve(p.getName());
                 for (String rel : siblings.apply(main)) {
                     Path target = dir.resolve(rel).normalize();
+                    if (!target.startsWith(dir)) throw new IOException("the model names " + rel + ", outside its folder");
                     Files.createDirectories(target.getParent());
-                    Files.write(target, read(new org.apache.hadoop.fs.Path(p.getParent(), rel).toString(), conf));
+                    Files.write(target, read(new org.apache.hadoop.fs.Path(p.getParent(), new org.apache.hadoop.fs.Path(null, null, rel)).toString(),
+                            io.github.deconvspark.models.ModelFiles.MAX_WEIGHT_BYTES, conf));
                 }
                 Files.write(local, main);
                 return local;

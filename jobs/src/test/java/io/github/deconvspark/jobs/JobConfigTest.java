@@ -54,6 +54,6 @@ class JobConfigTest {
         assertEquals("test: --method must be one of [guided], got 'deconvnet'", e.getMessage());
         e = assertThrows(JobConfig.ConfigException.class,
                 () -> JobConfig.parse("test", KEYS, new String[] {"--input", "x", "--config", "/no/such.conf"}));
-        assertEquals("test: --config /no/such.conf: no such file", e.getMessage());
+        assertEquals("test: --config '/no/such.conf': no such file", e.getMessage());
     }
 }

@@ -14,6 +14,10 @@ public final class Json {
     private final String s;
     private final String source;
     private int i;
+    private int depth;
+
+    /** Arrays and objects nested deeper than this are an error (model.json files nest about 10 deep). */
+    static final int MAX_DEPTH = 256;
 
     private Json(String s, String source) {
         this.s = s;
@@ -72,11 +76,16 @@ public final class Json {
         return v;
     }
 
+    private void enter() {
+        if (++depth > MAX_DEPTH) throw error("arrays and objects nested deeper than " + MAX_DEPTH + " levels");
+    }
+
     private Map<String, Object> object() {
+        enter();
         Map<String, Object> m = new LinkedHashMap<>();
         i++;
         ws();
-        if (peek() == '}') { i++; return m; }
+        if (peek() == '}') { i++; depth--; return m; }
         while (true) {
             ws();
             if (peek() != '"') throw error("expected a string key");
@@ -89,23 +98,24 @@ public final class Json {
             ws();
             char c = peek();
             i++;
-            if (c == '}') return m;
+            if (c == '}') { depth--; return m; }
             if (c != ',') { i--; throw error("expected ',' or '}'"); }
         }
     }
 
     private List<Object> array() {
+        enter();
         List<Object> a = new ArrayList<>();
         i++;
         ws();
-        if (peek() == ']') { i++; return a; }
+        if (peek() == ']') { i++; depth--; return a; }
         while (true) {
             ws();
             a.add(value());
             ws();
             char c = peek();
             i++;
-            if (c == ']') return a;
+            if (c == ']') { depth--; return a; }
             if (c != ',') { i--; throw error("expected ',' or ']'"); }
         }
     }
@@ -162,7 +172,12 @@ public final class Json {
         String t = s.substring(start, i);
         try {
             if (integral && t.length() < 19) return Long.parseLong(t);
-            return Double.parseDouble(t);
+            double d = Double.parseDouble(t);
+            if (Double.isInfinite(d)) {
+                i = start;
+                throw error("number '" + (t.length() > 40 ? t.substring(0, 40) + "..." : t) + "' is out of range");
+            }
+            return d;
         } catch (NumberFormatException ex) {
             i = start;
             throw error("bad number '" + t + "'");
@@ -193,7 +208,8 @@ public final class Json {
         if (o instanceof Number n) return n.doubleValue();
         if (o instanceof String x) {
             try {
-                return Double.parseDouble(x);
+                double d = Double.parseDouble(x);
+                if (Double.isFinite(d)) return d;
             } catch (NumberFormatException e) {
                 // fall through
             }
@@ -207,11 +223,12 @@ public final class Json {
             try {
                 return Long.parseLong(x.trim());
             } catch (NumberFormatException e) {
-                // fall through
+                if (x.trim().matches("-?\\d+")) throw new IllegalArgumentException(what + ": the integer " + describe(o) + " is out of range");
             }
         }
         double d = num(o, what);
         if (d != Math.rint(d)) throw new IllegalArgumentException(what + ": expected an integer, got " + d);
+        if (Math.abs(d) > 0x1p53) throw new IllegalArgumentException(what + ": the integer " + d + " is out of range");
         return (long) d;
     }
 

@@ -55,6 +55,8 @@ final class TfjsGraphBuilder {
     /** FLOAT, or DOUBLE for float64 gradient checks (weights widened exactly). */
     DataType dtype = DataType.FLOAT;
     final Map<String, Tensor> tensors = new LinkedHashMap<>();
+    /** Each placeholder's shape as the model declares it (-1: any size), before the batch is fixed. */
+    final Map<String, long[]> declaredShapes = new LinkedHashMap<>();
 
     TfjsGraphBuilder(Graph g, long batch, List<TfjsNode> nodes, Map<String, Weights.Decoded> weights,
                      Map<String, long[]> signatureShapes, String source) {
@@ -130,8 +132,12 @@ final class TfjsGraphBuilder {
                 try {
                     v = convert(n);
                 } catch (IllegalArgumentException e) {
-                    if (e.getMessage() != null && e.getMessage().contains("'" + n.name() + "'")) throw e;
-                    throw new IllegalArgumentException(n + " of " + source + ": " + e.getMessage(), e);
+                    if (e.getMessage() != null && e.getMessage().contains(source)) throw e;
+                    String m = String.valueOf(e.getMessage());
+                    throw new IllegalArgumentException((m.contains(n.toString()) ? source + ": " : n + " of " + source + ": ") + m, e);
+                } catch (ArithmeticException e) {          // sizes from its attributes overflow the kernels' arithmetic
+                    throw new IllegalArgumentException(n + " of " + source + ": its attributes " + n.attr().keySet()
+                            + " give sizes that overflow (" + e.getMessage() + "): strides, kernel or paddings out of range", e);
                 }
                 vals.put(name, v);
                 if (v.tensor != null) tensors.put(name, v.tensor);
@@ -147,13 +153,12 @@ final class TfjsGraphBuilder {
         return vals.get(nodeName(ins.get(i)));
     }
 
-    /** Input i as a float tensor (an int32 constant becomes a float constant). */
+    /** Input i as a float tensor; an int32 value there is an error, as TF's type check makes it. */
     private Tensor t(TfjsNode n, int i) {
         Val v = in(n, i);
         if (v.tensor != null) return v.tensor;
-        float[] f = new float[v.ints.length];
-        for (int k = 0; k < f.length; k++) f[k] = v.ints[k];
-        return g.constant(nodeName(n.dataInputs().get(i)), array(f, v.intShape));
+        throw new IllegalArgumentException(n + " of " + source + ": input " + i + " ('" + n.dataInputs().get(i) + "') is an int32 constant "
+                + Arrays.toString(v.intShape) + " but " + n.op() + " takes float data there");
     }
 
     /** Input i as int32 constant values. */
@@ -214,6 +219,7 @@ final class TfjsGraphBuilder {
         if (shape == null) {
             throw new IllegalArgumentException(n + " of " + source + ": no static shape (neither its shape attr nor the signature gives one)");
         }
+        declaredShapes.put(n.name(), shape.clone());
         shape = shape.clone();
         for (int k = 0; k < shape.length; k++) {
             if (shape[k] < 0 && k == 0) shape[k] = batch;
@@ -231,6 +237,17 @@ final class TfjsGraphBuilder {
             throw new IllegalArgumentException(n + " of " + source + " has no weight of that name in weightsManifest");
         }
         long[] shape = w.spec().shape();
+        long[] declared = n.tensorShape("value");
+        if (declared != null && !Arrays.equals(declared, shape)) {
+            throw new IllegalArgumentException(n + " of " + source + ": its value attr has shape " + Arrays.toString(declared)
+                    + " but weightsManifest gives " + w.spec().name() + " the shape " + Arrays.toString(shape));
+        }
+        String dt = n.type("dtype", null);
+        String wanted = w.spec().dtype().equals("float32") ? "DT_FLOAT" : w.spec().dtype().equals("int32") ? "DT_INT32" : "DT_BOOL";
+        if (dt != null && !dt.equals(wanted)) {
+            throw new IllegalArgumentException(n + " of " + source + ": its dtype attr is " + dt + " but weightsManifest gives "
+                    + w.spec().name() + " dtype " + w.spec().dtype());
+        }
         if (w.isFloat()) return new Val(g.constant(n.name(), array(w.floats(), shape)));
         return new Val(w.ints(), shape);
     }
@@ -253,7 +270,8 @@ final class TfjsGraphBuilder {
     }
 
     static Padding padding(TfjsNode n, DataFormat f, String source) {
-        String p = n.string("padding", "VALID");
+        String p = n.string("padding", null);
+        if (p == null) throw new IllegalArgumentException(n + " of " + source + ": no padding attr (TF requires one: SAME, VALID or EXPLICIT)");
         switch (p) {
             case "SAME": return Padding.SAME;
             case "VALID": return Padding.VALID;
@@ -272,7 +290,21 @@ final class TfjsGraphBuilder {
 
     private Tensor conv(TfjsNode n) {
         DataFormat f = format(n);
-        return Ops.conv2d(t(n, 0), t(n, 1), n.ints("strides", new int[] {1}), padding(n, f), f, n.ints("dilations", new int[] {1}));
+        return Ops.conv2d(t(n, 0), t(n, 1), four(n, "strides", null), padding(n, f), f, four(n, "dilations", new int[] {1, 1, 1, 1}));
+    }
+
+    /** A 4-entry list attr (strides, dilations, ksize of a NodeDef: TF requires 4; none means {@code dflt}, or is an error). */
+    private int[] four(TfjsNode n, String key, int[] dflt) {
+        int[] v = n.ints(key, null);
+        if (v == null) {
+            if (dflt != null) return dflt;
+            throw new IllegalArgumentException(n + " of " + source + ": no " + key + " attr (TF requires 4 entries)");
+        }
+        if (v.length != 4) {
+            throw new IllegalArgumentException(n + " of " + source + ": attr " + key + " " + Arrays.toString(v) + " has " + v.length
+                    + " entries; TF requires 4");
+        }
+        return v;
     }
 
     /** Depthwise conv (NHWC) as one conv2d per input channel over [kh, kw, 1, multiplier], concatenated: channel c*m + j. */
@@ -285,7 +317,7 @@ final class TfjsGraphBuilder {
                     + ", multiplier] for input " + x);
         }
         Padding p = padding(n, f);
-        int[] strides = n.ints("strides", new int[] {1}), dil = n.ints("dilations", new int[] {1});
+        int[] strides = four(n, "strides", null), dil = four(n, "dilations", new int[] {1, 1, 1, 1});
         long c = x.size(3);
         if (c == 1) return Ops.conv2d(x, w, strides, p, f, dil);
         List<Tensor> parts = new ArrayList<>();
@@ -335,8 +367,7 @@ final class TfjsGraphBuilder {
 
     private Tensor pool(TfjsNode n) {
         DataFormat f = format(n);
-        int[] ksize = n.ints("ksize", null), strides = n.ints("strides", null);
-        if (ksize == null || strides == null) throw new IllegalArgumentException(n + " of " + source + ": needs ksize and strides");
+        int[] ksize = four(n, "ksize", null), strides = four(n, "strides", null);
         Padding p = padding(n, f);
         return n.op().equals("MaxPool") ? Ops.maxPool(t(n, 0), ksize, strides, p, f) : Ops.avgPool(t(n, 0), ksize, strides, p, f);
     }

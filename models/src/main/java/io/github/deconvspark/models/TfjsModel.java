@@ -2,9 +2,7 @@ package io.github.deconvspark.models;
 
 import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Tensor;
-import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -51,9 +49,11 @@ public final class TfjsModel implements AutoCloseable {
     private final Map<String, String> outputNodes;
     private final List<Weights.Spec> weightSpecs;
     private final String sha256;
+    private final Map<String, long[]> declaredShapes;
 
     private TfjsModel(Path modelJson, Graph graph, List<TfjsNode> nodes, Map<String, Tensor> tensors, Map<String, Tensor> inputs,
-                      Map<String, Tensor> outputs, Map<String, String> outputNodes, List<Weights.Spec> weightSpecs, String sha256) {
+                      Map<String, Tensor> outputs, Map<String, String> outputNodes, List<Weights.Spec> weightSpecs, String sha256,
+                      Map<String, long[]> declaredShapes) {
         this.modelJson = modelJson;
         this.graph = graph;
         this.nodes = nodes;
@@ -64,6 +64,7 @@ public final class TfjsModel implements AutoCloseable {
         this.outputNodes = outputNodes;
         this.weightSpecs = weightSpecs;
         this.sha256 = sha256;
+        this.declaredShapes = declaredShapes;
     }
 
     /** Loads with batch size 1 for an unknown (-1) batch dimension. */
@@ -85,11 +86,10 @@ public final class TfjsModel implements AutoCloseable {
             throw new IllegalArgumentException("TfjsModel.load: dtype must be FLOAT or DOUBLE, got " + dtype);
         }
         if (batch < 1) throw new IllegalArgumentException("TfjsModel.load: batch must be >= 1, got " + batch);
-        Path file = modelJson.toAbsolutePath().normalize();
-        if (!Files.isRegularFile(file)) throw new FileNotFoundException("TF.js model file " + file + " does not exist");
-        byte[] jsonBytes = Files.readAllBytes(file);
+        Path file = ModelFiles.modelFile(modelJson);
+        byte[] jsonBytes = ModelFiles.readBounded(file, ModelFiles.MAX_JSON_BYTES, "TF.js model file");
         String src = file.toString();
-        Map<String, Object> root = Json.obj(Json.parse(new String(jsonBytes, StandardCharsets.UTF_8), src), src);
+        Map<String, Object> root = Json.obj(Json.parse(ModelFiles.utf8(jsonBytes, src), src), src);
         Object fmt = root.get("format");
         if (fmt != null && !"graph-model".equals(fmt)) {
             throw new IllegalArgumentException(src + ": format is '" + fmt + "'; only TF.js graph models (format graph-model) are supported"
@@ -105,12 +105,13 @@ public final class TfjsModel implements AutoCloseable {
                     + " functions (control flow); they are not supported");
         }
 
-        // weights: specs in manifest order, shards concatenated in manifest order
+        // weights: specs in manifest order, shards concatenated in manifest order; every shard checked (inside the
+        // model's folder, a regular file) and the sizes compared with what the manifest declares before any is read
         MessageDigest sha = newSha256();
         sha.update(jsonBytes);
         List<Weights.Spec> specs = new ArrayList<>();
-        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
         List<Path> shards = new ArrayList<>();
+        Set<String> names = new HashSet<>();
         Object manifest = root.get("weightsManifest");
         if (manifest != null) {
             List<Object> groups = Json.list(manifest, src + ": weightsManifest");
@@ -119,29 +120,41 @@ public final class TfjsModel implements AutoCloseable {
                 Map<String, Object> group = Json.obj(groups.get(gi), where);
                 List<Object> paths = Json.list(group.get("paths"), where + ".paths");
                 for (int pi = 0; pi < paths.size(); pi++) {
-                    String rel = Json.str(paths.get(pi), where + ".paths");
-                    Path shard = file.getParent().resolve(java.net.URLDecoder.decode(rel, StandardCharsets.UTF_8)).normalize();
-                    if (!Files.isRegularFile(shard)) {
-                        throw new FileNotFoundException("weight shard " + shard + " (weightsManifest[" + gi + "].paths[" + pi + "] = '" + rel
-                                + "' of " + src + ") does not exist");
-                    }
-                    byte[] b = Files.readAllBytes(shard);
-                    sha.update(b);
-                    all.write(b);
-                    shards.add(shard);
+                    String at = where + ".paths[" + pi + "]";
+                    shards.add(ModelFiles.resolveShard(file.getParent(), ModelFiles.relativeShard(Json.str(paths.get(pi), at), at), at));
                 }
                 for (Object w : Json.list(group.get("weights"), where + ".weights")) {
-                    specs.add(Weights.parseSpec(Json.obj(w, where + ".weights[]"), where));
+                    Weights.Spec spec = Weights.parseSpec(Json.obj(w, where + ".weights[]"), where);
+                    if (!names.add(spec.name())) throw new IllegalArgumentException(where + ": weight " + spec.name() + " is declared twice");
+                    specs.add(spec);
                 }
             }
         }
-        byte[] data = all.toByteArray();
-        long need = 0;
-        for (Weights.Spec s : specs) need += s.byteLength();
-        if (need != data.length) {
-            throw new IllegalArgumentException("weight shards " + shards + " of " + src + " hold " + data.length + " bytes but weightsManifest's "
-                    + specs.size() + " weights need " + need + " bytes (a truncated or wrong .bin file?)");
+        long need = 0, have = 0;
+        for (Weights.Spec s : specs) need = Math.addExact(need, s.byteLength());
+        List<Long> sizes = new ArrayList<>();
+        for (Path p : shards) {
+            long n = Files.size(p);
+            sizes.add(n);
+            have += n;
         }
+        if (need > ModelFiles.MAX_WEIGHT_BYTES) {
+            throw new IllegalArgumentException(src + ": weightsManifest declares " + need + " bytes of weights, more than the "
+                    + ModelFiles.MAX_WEIGHT_BYTES + " one model may hold");
+        }
+        if (need != have) {
+            throw new IllegalArgumentException("weight shards " + shards + " of " + src + " hold " + have + " bytes " + sizes
+                    + " but weightsManifest's " + specs.size() + " weights need " + need + " bytes (a truncated or wrong .bin file?)");
+        }
+        byte[] data = new byte[(int) need];
+        int filled = 0;
+        for (Path p : shards) {
+            byte[] b = ModelFiles.readBounded(p, need - filled, "weight file");
+            System.arraycopy(b, 0, data, filled, b.length);
+            sha.update(b);
+            filled += b.length;
+        }
+        if (filled != need) throw new IOException("weight shards " + shards + " of " + src + " changed while they were read");
         Map<String, Weights.Decoded> weights = new LinkedHashMap<>();
         int offset = 0;
         for (Weights.Spec s : specs) {
@@ -180,7 +193,7 @@ public final class TfjsModel implements AutoCloseable {
             Map<String, Tensor> outs = new LinkedHashMap<>();
             for (Map.Entry<String, String> e : outNodes.entrySet()) outs.put(e.getKey(), need(tensors, e.getValue(), "output", src));
             return new TfjsModel(file, g, List.copyOf(nodes), tensors, ins, outs, outNodes, List.copyOf(specs),
-                    HexFormat.of().formatHex(sha.digest()));
+                    HexFormat.of().formatHex(sha.digest()), b.declaredShapes);
         } catch (RuntimeException e) {
             g.close();
             throw e;
@@ -215,17 +228,19 @@ public final class TfjsModel implements AutoCloseable {
     }
 
     /**
-     * The weight shard paths of a model.json, relative to its folder and URL-decoded, in manifest order
-     * (for copying a model from remote storage before {@link #load}).
+     * The weight shard paths of a model.json, relative to its folder and percent-decoded, in manifest order (for copying
+     * a model from remote storage before {@link #load}); a path that could leave the folder is refused
+     * ({@link ModelFiles#relativeShard}).
      */
     public static List<String> shardPaths(byte[] modelJson, String source) {
-        Map<String, Object> root = Json.obj(Json.parse(new String(modelJson, StandardCharsets.UTF_8), source), source);
+        Map<String, Object> root = Json.obj(Json.parse(ModelFiles.utf8(modelJson, source), source), source);
         List<String> out = new ArrayList<>();
         Object manifest = root.get("weightsManifest");
         if (manifest == null) return out;
         for (Object g : Json.list(manifest, source + ": weightsManifest")) {
             for (Object p : Json.list(Json.obj(g, source + ": weightsManifest[]").get("paths"), source + ": weightsManifest[].paths")) {
-                out.add(java.net.URLDecoder.decode(Json.str(p, source + ": paths"), StandardCharsets.UTF_8));
+                String at = source + ": weightsManifest[].paths";
+                out.add(ModelFiles.relativeShard(Json.str(p, at), at));
             }
         }
         return out;
@@ -240,6 +255,12 @@ public final class TfjsModel implements AutoCloseable {
     public Tensor input() {
         if (inputs.isEmpty()) throw new IllegalStateException(modelJson + " has no input placeholder");
         return inputs.values().iterator().next();
+    }
+
+    /** The (first) input's batch dimension as the model declares it: -1 when any batch size fits, else the fixed size. */
+    public long declaredBatch() {
+        long[] s = declaredShapes.get(input().name());
+        return s == null || s.length == 0 ? -1 : s[0];
     }
 
     /** Inputs by signature key (or placeholder name when the model has no signature). */

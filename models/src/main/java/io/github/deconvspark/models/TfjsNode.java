@@ -86,7 +86,13 @@ public record TfjsNode(String name, String op, List<String> inputs, Map<String, 
         List<Object> v = Json.list(i, what(key));
         if (v.isEmpty()) return dflt;
         int[] out = new int[v.size()];
-        for (int k = 0; k < out.length; k++) out[k] = Math.toIntExact(Json.integer(v.get(k), what(key)));
+        for (int k = 0; k < out.length; k++) {
+            long x = Json.integer(v.get(k), what(key));
+            if (x < Integer.MIN_VALUE || x > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(what(key) + ": entry " + k + " = " + x + " is out of range (32-bit)");
+            }
+            out[k] = (int) x;
+        }
         return out;
     }
 
@@ -107,6 +113,15 @@ public record TfjsNode(String name, String op, List<String> inputs, Map<String, 
         if (!has(key)) return dflt;
         Object t = value(key).get("type");
         return t == null ? dflt : Json.str(t, what(key));
+    }
+
+    /** The shape of a tensor attr ({@code value: {tensor: {tensorShape}}} of a Const), or null when it has none. */
+    public long[] tensorShape(String key) {
+        if (!has(key)) return null;
+        Object t = value(key).get("tensor");
+        if (t == null) return null;
+        Object s = Json.obj(t, what(key)).get("tensorShape");
+        return s == null ? null : dims(Json.obj(s, what(key)), what(key));
     }
 
     /** The "shape" attr's dims (-1 unknown), or null when absent or of unknown rank. */

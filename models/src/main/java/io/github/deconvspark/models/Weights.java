@@ -57,10 +57,17 @@ public final class Weights {
         String name = Json.str(w.get("name"), where + ": weight name");
         String what = where + ": weight " + name;
         List<Object> dims = Json.list(w.get("shape"), what + ": shape");
+        if (dims.size() > 8) throw new IllegalArgumentException(what + ": shape has " + dims.size() + " dimensions (at most 8)");
         long[] shape = new long[dims.size()];
+        long elements = 1;
         for (int k = 0; k < shape.length; k++) {
             shape[k] = Json.integer(dims.get(k), what + ": shape");
-            if (shape[k] < 0) throw new IllegalArgumentException(what + ": shape " + dims + " has a negative size");
+            if (shape[k] < 0) throw new IllegalArgumentException(what + ": illegal shape " + dims + ": a negative size");
+            if (shape[k] > Integer.MAX_VALUE) throw new IllegalArgumentException(what + ": illegal shape " + dims + ": a size above 2^31 - 1");
+            elements *= shape[k];            // both factors < 2^31: no overflow; the bound is checked at every step
+            if (elements > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(what + ": illegal shape " + dims + ": more than 2^31 - 1 values");
+            }
         }
         String dtype = Json.str(w.get("dtype"), what + ": dtype");
         String qd = null;
@@ -73,7 +80,11 @@ public final class Weights {
             if (qm.containsKey("min")) min = Json.num(qm.get("min"), what + ": quantization.min");
         }
         Spec spec = new Spec(name, shape, dtype, qd, scale, min);
-        validate(spec);
+        try {
+            validate(spec);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
         return spec;
     }
 

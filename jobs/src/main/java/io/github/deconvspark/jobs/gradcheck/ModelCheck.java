@@ -1,5 +1,9 @@
 package io.github.deconvspark.jobs.gradcheck;
 
+import io.github.deconvspark.jobs.inputs.Entry;
+import io.github.deconvspark.jobs.inputs.Listing;
+import io.github.deconvspark.jobs.inputs.Reject;
+import io.github.deconvspark.jobs.inputs.Uris;
 import io.github.deconvspark.jobs.JobConfig;
 import io.github.deconvspark.jobs.Storage;
 import io.github.deconvspark.jobs.visualize.ImagePrep;
@@ -32,7 +36,7 @@ final class ModelCheck {
     /** The (image URI, parameter name) pairs to check. */
     static List<String[]> plan(JobConfig cfg, Configuration conf) throws IOException {
         if (cfg.get("images").isBlank()) throw new JobConfig.ConfigException("gradcheck: --model needs --images");
-        String model = Storage.qualify(cfg.get("model"), conf);
+        String model = Uris.fromUser(cfg.get("model"));
         int k = cfg.getInt("model-images", 1, 1_000_000);
         List<String> params = new ArrayList<>();
         List<String> filters = cfg.get("model-params").equals("all") ? List.of() : cfg.list("model-params");
@@ -43,14 +47,20 @@ final class ModelCheck {
                 if (!m.hasLayer(s.name()) || !m.layer(s.name()).dataType().isFPType()) continue;
                 if (filters.isEmpty() || filters.stream().anyMatch(s.name()::contains)) params.add(s.name());
             }
-        } catch (java.io.FileNotFoundException e) {
-            throw new JobConfig.ConfigException("gradcheck: --model " + model + ": " + e.getMessage());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new JobConfig.ConfigException("gradcheck: --model " + Uris.display(model) + ": " + e.getMessage());
         }
         if (params.isEmpty()) throw new JobConfig.ConfigException("gradcheck: --model-params " + cfg.get("model-params") + " matches no parameter");
         List<String> images = new ArrayList<>();
-        for (Storage.FileRef f : Storage.listFiles(Storage.qualify(cfg.get("images"), conf), conf)) {
+        List<Entry> entries;
+        try {
+            entries = Listing.list(Uris.fromUser(cfg.get("images")), ImagePrep.Limits.DEFAULT.maxFileBytes(), conf);
+        } catch (IOException e) {
+            throw new JobConfig.ConfigException("gradcheck: --images " + cfg.get("images") + ": " + Reject.causes(e));
+        }
+        for (Entry f : entries) {
             if (images.size() == k) break;
-            if (ImagePrep.prepare(Storage.read(f.path(), conf), size, ImagePrep.Limits.DEFAULT).ok()) images.add(f.path());
+            if (f.ok() && ImagePrep.read(f.path(), size, ImagePrep.Limits.DEFAULT, conf).ok()) images.add(f.path());
         }
         if (images.isEmpty()) throw new JobConfig.ConfigException("gradcheck: no readable image under --images " + cfg.get("images"));
         List<String[]> out = new ArrayList<>();
@@ -83,7 +93,7 @@ final class ModelCheck {
                 }
             });
             int size = (int) l.model().input().size(1);
-            ImagePrep.Result img = ImagePrep.prepare(Storage.read(image, conf), size, ImagePrep.Limits.DEFAULT);
+            ImagePrep.Result img = ImagePrep.read(image, size, ImagePrep.Limits.DEFAULT, conf);
             if (!img.ok()) throw new IllegalStateException(image + ": " + img.reason());
             INDArray x = Nd4j.create(img.pixels(), new long[] {1, size, size, 3}, 'c').castTo(DataType.DOUBLE);
             Tensor p = l.model().layer(param);
@@ -96,7 +106,7 @@ final class ModelCheck {
             return new Checker.Verdict(id, "model " + shortName(param), name + ", " + p.length() + " weights " + java.util.Arrays.toString(p.shape()),
                     "first", res.passed() ? "pass" : "fail", abs, abs / Math.max(Math.abs(res.numeric()), 1e-12), res.worstRatio(),
                     res.compared(), res.mode(), res.report(), (System.nanoTime() - t0) / 1e6);
-        } catch (RuntimeException | IOException e) {
+        } catch (RuntimeException e) {
             return new Checker.Verdict(id, "model " + shortName(param), name, "first", "error", Double.NaN, Double.NaN, Double.NaN, 0, "",
                     e.toString(), (System.nanoTime() - t0) / 1e6);
         }

@@ -73,6 +73,7 @@ public final class GradientsJob {
 
     static final StructType REJECTS = new StructType()
             .add("record", DataTypes.StringType, false)
+            .add("rule", DataTypes.StringType, false)
             .add("reason", DataTypes.StringType, false);
 
     /** What a run found. */
@@ -158,7 +159,14 @@ public final class GradientsJob {
         } finally {
             weights.destroy();
         }
-        if (total.count() == 0) throw new IllegalStateException("gradients: no example of " + data.uri() + " could be read (" + rejects.value().size() + " rejected)");
+        java.util.TreeSet<String> allRejects = new java.util.TreeSet<>(data.rejects());  // entries of class folders not read
+        allRejects.addAll(rejects.value());                  // a re-run task adds its rejects again: each record once
+        Map<String, Long> byRule = new java.util.TreeMap<>();
+        for (String r : allRejects) byRule.merge(LabelledData.rejectFields(r)[1], 1L, Long::sum);
+        if (total.count() == 0) {
+            throw new IllegalStateException("gradients: no example of " + data.uri() + " could be read (" + allRejects.size()
+                    + " rejected, by rule: " + byRule + ")");
+        }
 
         // outputs: one .npy per parameter (sum and mean), statistics, rejects
         double[] sum = total.sum(), mean = total.mean();
@@ -186,9 +194,9 @@ public final class GradientsJob {
         }
         spark.createDataFrame(stats, STATS).coalesce(1).write().parquet(staging + "/stats.parquet");
         List<Row> rej = new ArrayList<>();
-        for (String r : new java.util.TreeSet<>(rejects.value())) {   // a re-run task adds its rejects again: each record once
-            String[] f = r.split("\t", 2);
-            rej.add(RowFactory.create(f[0], f.length > 1 ? f[1] : ""));
+        for (String r : allRejects) {
+            String[] f = LabelledData.rejectFields(r);
+            rej.add(RowFactory.create(f[0], f[1], f[2]));
         }
         spark.createDataFrame(rej, REJECTS).coalesce(1).write().parquet(staging + "/rejects.parquet");
         if (inputGrads > 0) writeInputGradients(spec, model.params(), data, inputGrads, dtype, staging, conf);
@@ -206,6 +214,7 @@ public final class GradientsJob {
         manifest.put("data", Map.of("uri", data.uri(), "split", split, "kind", data.kind(), "classes", data.classes()));
         manifest.put("examples", total.count());
         manifest.put("rejected", rej.size());
+        manifest.put("rejects_by_rule", byRule);
         manifest.put("loss_sum", total.loss());
         manifest.put("loss_mean", total.loss() / total.count());
         manifest.put("accuracy", (double) total.correct() / total.count());

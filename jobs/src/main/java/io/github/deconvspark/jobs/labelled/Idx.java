@@ -21,8 +21,63 @@ public final class Idx {
 
         public int recordSize() {
             int n = 1;
-            for (int i = 1; i < dims.length; i++) n *= dims[i];
+            for (int i = 1; i < dims.length; i++) n *= dims[i];   // bounded by MAX_RECORD_BYTES in header()
             return n;
+        }
+    }
+
+    /** The largest record (one image) read: 64 MiB (an 8192 x 8192 image). */
+    public static final int MAX_RECORD_BYTES = 1 << 26;
+
+    /** Whether a file starts with gzip's magic. */
+    public static boolean isGzip(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path p) throws IOException {
+        try (InputStream in = fs.open(p)) {
+            return in.read() == 0x1f && in.read() == 0x8b;
+        }
+    }
+
+    /**
+     * A raw (not gzipped) file must be exactly as long as its header says: the header plus count records. A gzipped
+     * file's length is known only when it is read; reading stops at the header's count (and a short one is truncated).
+     */
+    public static void checkLength(Header h, long fileLength, boolean gzip, String what) {
+        if (gzip) return;
+        long want = h.dataOffset() + (long) h.count() * h.recordSize();
+        compare(h, want, fileLength, what);
+    }
+
+    /**
+     * A gzipped file's length, counted by decompressing it (on the driver, before any task reads it: MNIST's largest
+     * file takes a fraction of a second), at most one byte past what the header declares, so a gzip bomb stops there.
+     */
+    public static void checkGzipLength(Header h, InputStream decompressed, String what) throws IOException {
+        long want = h.dataOffset() + (long) h.count() * h.recordSize();
+        long have = h.dataOffset();
+        byte[] buf = new byte[1 << 16];
+        while (have <= want) {
+            int r;
+            try {
+                r = decompressed.read(buf, 0, (int) Math.min(buf.length, want + 1 - have));
+            } catch (java.io.EOFException e) {
+                throw new IllegalArgumentException(what + ": truncated: the gzip stream ends early, after " + have + " of its "
+                        + want + " bytes");
+            } catch (java.util.zip.ZipException e) {
+                throw new IllegalArgumentException(what + ": a damaged gzip stream (" + e.getMessage() + ") after " + have + " bytes");
+            }
+            if (r < 0) break;
+            have += r;
+        }
+        compare(h, want, have, what + " (decompressed)");
+    }
+
+    private static void compare(Header h, long want, long fileLength, String what) {
+        if (fileLength < want) {
+            throw new IllegalArgumentException(what + ": truncated: its header declares " + h.count() + " records of " + h.recordSize()
+                    + " bytes (" + want + " bytes in all) but the file holds " + fileLength);
+        }
+        if (fileLength > want) {
+            throw new IllegalArgumentException(what + ": " + (fileLength - want) + " bytes after the " + h.count()
+                    + " records its header declares (" + want + " bytes): not an IDX file of that header, or a damaged one");
         }
     }
 
@@ -59,6 +114,14 @@ public final class Idx {
                 throw new IllegalArgumentException(what + ": the IDX header ends early (truncated): " + i + " of " + r + " dimension sizes");
             }
             if (dims[i] < 1) throw new IllegalArgumentException(what + ": dimension " + i + " is " + dims[i] + "; it must be >= 1");
+        }
+        long rec = 1;
+        for (int i = 1; i < r; i++) {
+            rec *= dims[i];
+            if (rec > MAX_RECORD_BYTES) {
+                throw new IllegalArgumentException(what + ": its header declares records of " + java.util.Arrays.toString(
+                        java.util.Arrays.copyOfRange(dims, 1, r)) + " bytes, more than the " + MAX_RECORD_BYTES + " one record may hold");
+            }
         }
         return new Header(dims, 4 + 4 * r, gzip);
     }

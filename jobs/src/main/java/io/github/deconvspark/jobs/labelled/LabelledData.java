@@ -16,6 +16,10 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import io.github.deconvspark.jobs.inputs.Entry;
+import io.github.deconvspark.jobs.inputs.Listing;
+import io.github.deconvspark.jobs.inputs.Reject;
+import io.github.deconvspark.jobs.inputs.Uris;
 
 /**
  * A labelled image set at any Hadoop URI, split into shards that executors read themselves:
@@ -45,9 +49,12 @@ public final class LabelledData {
     public record Shard(String images, String labels, long start, int count, List<String> files, int[] fileLabels, long[] fileIndex)
             implements Serializable {}
 
-    /** A resolved data set split: what it is and its shards. */
-    public record Source(String uri, String split, String kind, long examples, List<String> classes, List<Shard> shards, int[] imageShape)
-            implements Serializable {
+    /**
+     * A resolved data set split: what it is, its shards, and the entries of its class folders that are not read
+     * ({@code rejects}, as {@link #reject} writes them).
+     */
+    public record Source(String uri, String split, String kind, long examples, List<String> classes, List<Shard> shards, int[] imageShape,
+                         List<String> rejects) implements Serializable {
         public String describe() {
             return kind + " " + uri + " (" + split + "): " + examples + " examples, " + classes.size() + " classes, " + shards.size() + " shards";
         }
@@ -105,11 +112,11 @@ public final class LabelledData {
         }
         Idx.Header hi = header(images, 3, conf), hl = header(labels, 1, conf);
         if (hi.count() != hl.count()) {
-            throw new JobConfig.ConfigException("data: " + images.getName() + " holds " + hi.count() + " images but " + labels.getName()
+            throw new JobConfig.ConfigException("data: " + images + " holds " + hi.count() + " images but " + labels.getName()
                     + " " + hl.count() + " labels");
         }
         if (!probe && (hi.dims()[1] != input[0] || hi.dims()[2] != input[1] || input[2] != 1)) {
-            throw new JobConfig.ConfigException("data: " + images.getName() + " holds " + hi.dims()[1] + "x" + hi.dims()[2]
+            throw new JobConfig.ConfigException("data: " + images + " holds " + hi.dims()[1] + "x" + hi.dims()[2]
                     + " grayscale images; the network's input is " + input[0] + "x" + input[1] + "x" + input[2]
                     + " (use 'input " + hi.dims()[1] + " " + hi.dims()[2] + " 1')");
         }
@@ -122,12 +129,19 @@ public final class LabelledData {
         }
         List<String> names = new ArrayList<>();
         for (int c = 0; c < classes; c++) names.add(Integer.toString(c));
-        return new Source(uri, split, "idx", n, names, shards, new int[] {hi.dims()[1], hi.dims()[2], 1});
+        return new Source(uri, split, "idx", n, names, shards, new int[] {hi.dims()[1], hi.dims()[2], 1}, List.of());
     }
 
     private static Idx.Header header(Path p, int rank, Configuration conf) throws IOException {
-        try (InputStream in = Idx.open(Storage.fs(p, conf).open(p))) {
-            return Idx.header(in, rank, "data: " + p, p.getName().endsWith(".gz"));
+        FileSystem fs = Storage.fs(p, conf);
+        org.apache.hadoop.fs.FileStatus st = fs.getFileStatus(p);
+        if (!st.isFile()) throw new JobConfig.ConfigException("data: " + p + " is not a file");
+        try (InputStream raw = fs.open(p); InputStream in = Idx.open(raw)) {
+            Idx.Header h = Idx.header(in, rank, "data: " + p, p.getName().endsWith(".gz"));
+            boolean gz = Idx.isGzip(fs, p);
+            Idx.checkLength(h, st.getLen(), gz, "data: " + p);
+            if (gz) Idx.checkGzipLength(h, in, "data: " + p);
+            return h;
         } catch (IllegalArgumentException e) {
             throw new JobConfig.ConfigException(e.getMessage());
         }
@@ -170,10 +184,16 @@ public final class LabelledData {
         // the files of the classes interleaved (first of each class, second of each, ...): a --limit keeps every
         // class, and each shard holds a mix of classes
         List<List<String>> perClass = new ArrayList<>();
+        List<String> unread = new ArrayList<>();
         for (String name : names) {
             Path dir = new Path(base, name);
             List<String> fs2 = new ArrayList<>();
-            if (fs.exists(dir)) for (Storage.FileRef f : Storage.listFiles(dir.toString(), conf)) fs2.add(f.path());
+            if (fs.exists(dir)) {
+                for (Entry f : Listing.list(Uris.of(dir), ImagePrep.Limits.DEFAULT.maxFileBytes(), conf)) {
+                    if (f.ok()) fs2.add(f.path());
+                    else unread.add(reject(f.path(), f.reject()));
+                }
+            }
             perClass.add(fs2);
         }
         List<String> files = new ArrayList<>();
@@ -205,7 +225,18 @@ public final class LabelledData {
             }
             shards.add(new Shard(null, null, a, b - a, new ArrayList<>(files.subList(a, b)), lab, index));
         }
-        return new Source(uri, split, "folders", n, names, shards, input.clone());
+        return new Source(uri, split, "folders", n, names, shards, input.clone(), List.copyOf(unread));
+    }
+
+    /** A reject as the jobs record it: "record\trule\treason" (split by {@link #rejectFields}). */
+    public static String reject(String record, Reject r) {
+        return record + "\t" + r.rule() + "\t" + r.reason();
+    }
+
+    /** record, rule, reason of a {@link #reject} string. */
+    public static String[] rejectFields(String s) {
+        String[] f = s.split("\t", 3);
+        return new String[] {f[0], f.length > 1 ? f[1] : "", f.length > 2 ? f[2] : ""};
     }
 
     /** Reads a shard in blocks of at most {@code blockSize} examples (lazily, one block in memory at a time). */
@@ -243,7 +274,8 @@ public final class LabelledData {
 
             @Override public Block next() {
                 if (!hasNext()) throw new NoSuchElementException();
-                int m = (int) Math.min(blockSize, s.count() - done);
+                // a block's pixels stay under 64 MiB of bytes (256 MiB as floats), whatever the records' size
+                int m = (int) Math.min(Math.min(blockSize, s.count() - done), Math.max(1, Idx.MAX_RECORD_BYTES / Math.max(1, rec)));
                 byte[] px = new byte[m * rec], lb = new byte[m];
                 try {
                     Idx.readFully(images, px, s.images());
@@ -258,7 +290,8 @@ public final class LabelledData {
                 List<String> rejects = new ArrayList<>();
                 for (int i = 0; i < m; i++) {
                     int y = lb[i] & 0xff;
-                    if (y >= classes) rejects.add(s.labels() + "#" + (first + i) + "\tlabel " + y + " is out of range 0.." + (classes - 1));
+                    if (y >= classes) rejects.add(reject(s.labels() + "#" + (first + i), new Reject(Reject.LABEL_OUT_OF_RANGE,
+                            "label " + y + " is out of range 0.." + (classes - 1))));
                     else ok++;
                 }
                 long[] index = new long[ok];
@@ -325,15 +358,9 @@ public final class LabelledData {
                 List<String> rejects = new ArrayList<>();
                 for (int i = done; i < done + m; i++) {
                     String f = s.files().get(i);
-                    ImagePrep.Result r;
-                    try {
-                        r = ImagePrep.prepare(Storage.read(f, conf), size, ImagePrep.Limits.DEFAULT);
-                    } catch (IOException | RuntimeException e) {
-                        rejects.add(f + "\tunreadable: " + e.getMessage());
-                        continue;
-                    }
+                    ImagePrep.Result r = ImagePrep.read(f, size, ImagePrep.Limits.DEFAULT, conf);
                     if (!r.ok()) {
-                        rejects.add(f + "\t" + r.reason());
+                        rejects.add(reject(f, r.reject()));
                         continue;
                     }
                     int k = index.size();

@@ -176,8 +176,11 @@ public final class Train {
             r.count();
             rdds.add(r);
         }
-        // a re-run task adds its rejects again: each record once
-        return new Data(train, test, rdds.get(0), rdds.get(1), new ArrayList<>(new java.util.TreeSet<>(rejects.value())));
+        // a re-run task adds its rejects again: each record once; entries of class folders that were not read, too
+        java.util.TreeSet<String> all = new java.util.TreeSet<>(rejects.value());
+        all.addAll(train.rejects());
+        all.addAll(test.rejects());
+        return new Data(train, test, rdds.get(0), rdds.get(1), new ArrayList<>(all));
     }
 
     public static Summary run(SparkSession spark, JobConfig cfg) {
@@ -314,7 +317,10 @@ public final class Train {
         manifest.put("config_sources", cfg.sources());
         manifest.put("model", Map.of("source", model.kind(), "network", spec.summary(), "description", spec.text(),
                 "trained_sha256", Nets.sha256(spec, params), "file", output + "/model/model.json"));
-        manifest.put("data", Map.of("train", data.train().describe(), "test", data.test().describe(), "rejected", data.rejects().size()));
+        Map<String, Long> byRule = new java.util.TreeMap<>();
+        for (String r : data.rejects()) byRule.merge(LabelledData.rejectFields(r)[1], 1L, Long::sum);
+        manifest.put("data", Map.of("train", data.train().describe(), "test", data.test().describe(), "rejected", data.rejects().size(),
+                "rejects_by_rule", byRule));
         manifest.put("resumed_after_epoch", from);
         manifest.put("history", history.stream().map(Checkpoints::row).toList());
         manifest.put("step_times", times.describe());

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import io.github.deconvspark.jobs.inputs.Uris;
 import org.apache.spark.sql.Row;
 
 /**
@@ -19,8 +20,8 @@ final class Gallery {
 
     static final int MAX_REJECTS = 200;
 
-    static String html(String title, Visualizer.Plan plan, List<Row> projections, List<Row> rejects, Visualize.Summary s,
-                       String model) {
+    static String html(String title, Visualizer.Plan plan, List<Row> projections, List<Row> rejects, Map<String, Long> byRule,
+                       Visualize.Summary s, String model) {
         Map<String, Map<Integer, List<Row>>> byLayer = new LinkedHashMap<>();
         for (Row r : projections) {
             byLayer.computeIfAbsent(r.getAs("layer"), k -> new LinkedHashMap<>())
@@ -57,7 +58,7 @@ final class Gallery {
                 for (Row r : unit.getValue()) {
                     String tip = String.format(Locale.ROOT, "rank %d: %s = %.4g at (%d, %d) in %s", r.<Integer>getAs("rank"),
                             perMap ? "activation" : "score", r.<Float>getAs("activation"), r.<Integer>getAs("y"), r.<Integer>getAs("x"),
-                            r.<String>getAs("image"));
+                            Uris.display(r.getAs("image")));
                     proj.append("<img src=\"").append(esc(r.getAs("projection_file"))).append("\" alt=\"").append(esc(tip))
                             .append("\" title=\"").append(esc(tip)).append("\">");
                     patch.append("<img src=\"").append(esc(r.getAs("patch_file"))).append("\" alt=\"").append(esc(tip))
@@ -67,16 +68,21 @@ final class Gallery {
                         .append("</div></div>\n");
                 Row best = unit.getValue().get(0);
                 h.append(String.format(Locale.ROOT, "<figcaption>top %s %.4g (%s)</figcaption></div>\n", perMap ? "activation" : "score",
-                        best.<Float>getAs("activation"), esc(name(best.getAs("image")))));
+                        best.<Float>getAs("activation"), esc(name(Uris.display(best.getAs("image"))))));
             }
         }
         h.append("<h2>Rejected files (").append(s.rejects()).append(")</h2>\n");
         if (rejects.isEmpty()) {
             h.append("<p>None.</p>\n");
         } else {
-            h.append("<table><tr><th>file</th><th>reason</th></tr>\n");
+            h.append("<table id=\"rejects-by-rule\"><tr><th>rule</th><th>files</th></tr>\n");
+            for (Map.Entry<String, Long> e : byRule.entrySet()) {
+                h.append("<tr><td>").append(esc(e.getKey())).append("</td><td>").append(e.getValue()).append("</td></tr>\n");
+            }
+            h.append("</table>\n<p></p>\n<table id=\"rejects\"><tr><th>file</th><th>rule</th><th>reason</th></tr>\n");
             for (Row r : rejects) {
-                h.append("<tr><td>").append(esc(r.getAs("path"))).append("</td><td>").append(esc(r.getAs("reason"))).append("</td></tr>\n");
+                h.append("<tr><td>").append(esc(Uris.display(r.getAs("path")))).append("</td><td>").append(esc(r.getAs("rule")))
+                        .append("</td><td>").append(esc(r.getAs("reason"))).append("</td></tr>\n");
             }
             h.append("</table>\n");
             if (s.rejects() > rejects.size()) h.append("<p>... the full list is in rejects.parquet.</p>\n");

@@ -9,6 +9,9 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import io.github.deconvspark.jobs.inputs.Messages;
+import io.github.deconvspark.jobs.inputs.Reading;
+import io.github.deconvspark.jobs.inputs.Reject;
 
 /**
  * Image bytes to the model's input: decode (what Java's ImageIO reads: PNG, JPEG, GIF, BMP, WBMP,
@@ -26,78 +29,189 @@ public final class ImagePrep {
      * @param width   the original width (0 when unknown)
      * @param height  the original height (0 when unknown)
      * @param note    what was converted ("" when nothing), e.g. "grayscale to RGB"
-     * @param reason  why the image was rejected; null when accepted
+     * @param reject  why the image was rejected (the rule and the cause); null when accepted
      */
-    public record Result(float[] pixels, BufferedImage rgb, int width, int height, String note, String reason) {
-        public boolean ok() { return reason == null; }
+    public record Result(float[] pixels, BufferedImage rgb, int width, int height, String note, Reject reject) {
+        public boolean ok() { return reject == null; }
 
-        static Result reject(int w, int h, String reason) { return new Result(null, null, w, h, "", reason); }
+        /** "rule: cause", or null when accepted. */
+        public String reason() { return reject == null ? null : reject.toString(); }
+
+        public static Result reject(int w, int h, String rule, String cause) { return new Result(null, null, w, h, "", new Reject(rule, cause)); }
+
+        public static Result reject(Reject r) { return new Result(null, null, 0, 0, "", r); }
     }
 
-    /** Decoding limits. */
-    public record Limits(long maxPixels, int minSide) implements java.io.Serializable {
+    /**
+     * What one image may cost: its pixels (from the header, before decoding), its smallest side, its file's bytes
+     * (from the file system, before reading) and the seconds its decoder may take (then it is aborted).
+     */
+    public record Limits(long maxPixels, int minSide, long maxFileBytes, double decodeSeconds) implements java.io.Serializable {
+        public static final long DEFAULT_MAX_FILE_BYTES = 256L << 20;
+        public static final double DEFAULT_DECODE_SECONDS = 60;
         public static final Limits DEFAULT = new Limits(40_000_000L, 8);
+
+        public Limits(long maxPixels, int minSide) {
+            this(maxPixels, minSide, DEFAULT_MAX_FILE_BYTES, DEFAULT_DECODE_SECONDS);
+        }
+    }
+
+    /** Reads a listed file within the limits and prepares it; never throws for a bad file. */
+    public static Result read(String uri, int size, Limits limits, org.apache.hadoop.conf.Configuration conf) {
+        byte[] bytes;
+        try {
+            bytes = Reading.read(uri, limits.maxFileBytes(), conf);
+        } catch (Reject.Exception e) {
+            return Result.reject(e.reject());
+        }
+        return prepare(bytes, size, limits);
+    }
+
+    /**
+     * The image's bytes as the decoders read them, with a deadline: a read after it fails. Every decoder, Java's or
+     * native, pulls its input through this stream while it decodes (a PNG row by row, a JPEG scan by scan), so a slow
+     * decode stops at its next read. (ImageReader.abort() would be the API for it, but the PNG reader ignores it.)
+     */
+    private static final class Deadline extends java.io.FilterInputStream {
+        final long deadline;
+        boolean passed;
+
+        Deadline(byte[] bytes, double seconds) {
+            super(new ByteArrayInputStream(bytes));
+            this.deadline = System.nanoTime() + (long) (seconds * 1e9);
+        }
+
+        private void check() throws IOException {
+            if (System.nanoTime() - deadline > 0) {
+                passed = true;
+                throw new IOException("decode-seconds passed");
+            }
+        }
+
+        @Override public int read() throws IOException {
+            check();
+            return super.read();
+        }
+
+        @Override public int read(byte[] b, int off, int len) throws IOException {
+            check();
+            return super.read(b, off, Math.min(len, 8192));    // small reads: the deadline is checked often
+        }
     }
 
     public static Result prepare(byte[] bytes, int size, Limits limits) {
-        if (bytes == null || bytes.length == 0) return Result.reject(0, 0, "empty file (0 bytes)");
+        if (bytes == null || bytes.length == 0) return Result.reject(0, 0, Reject.EMPTY, "an empty file (0 bytes)");
         ImageIO.setUseCache(false);
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        Deadline source = new Deadline(bytes, limits.decodeSeconds());
+        try (ImageInputStream in = ImageIO.createImageInputStream(source)) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                return Result.reject(0, 0, "not a readable image: no decoder recognises its content (readable: "
-                        + readableFormats() + ")");
+                return Result.reject(0, 0, Reject.NOT_AN_IMAGE, "no decoder recognises its content (" + bytes.length + " bytes"
+                        + (bytes.length >= 4 ? String.format(", starting %02x %02x %02x %02x", bytes[0], bytes[1], bytes[2], bytes[3]) : "")
+                        + "; readable: " + readableFormats() + ")");
             }
             ImageReader reader = readers.next();
             String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            int w = 0, h = 0;
             try {
                 reader.setInput(in, true, true);
-                int w = reader.getWidth(0), h = reader.getHeight(0);
+                w = reader.getWidth(0);
+                h = reader.getHeight(0);
+                if (w <= 0 || h <= 0) return Result.reject(w, h, Reject.CORRUPT, format + " header declares " + w + "x" + h + " pixels");
                 if ((long) w * h > limits.maxPixels()) {
-                    return Result.reject(w, h, "too large: " + w + "x" + h + " = " + ((long) w * h) + " pixels > max-image-pixels "
-                            + limits.maxPixels());
+                    return Result.reject(w, h, Reject.TOO_MANY_PIXELS, w + "x" + h + " = " + ((long) w * h) + " pixels > max-image-pixels "
+                            + limits.maxPixels() + " (from the " + format + " header, before decoding)");
                 }
                 if (Math.min(w, h) < limits.minSide()) {
-                    return Result.reject(w, h, "too small: " + w + "x" + h + ", a side < min-image-side " + limits.minSide());
+                    return Result.reject(w, h, Reject.TOO_SMALL, w + "x" + h + ", a side < min-image-side " + limits.minSide());
                 }
-                BufferedImage img;
+                if (format.equals("png")) {
+                    Reject structure = PngChunks.check(bytes);
+                    if (structure != null) return new Result(null, null, w, h, "", structure);
+                }
                 java.util.List<String> warnings = new java.util.ArrayList<>();
-                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                reader.addIIOReadWarningListener((r, warning) -> warnings.add(warning));
+                BufferedImage img;
+                String note = null;
                 try {
-                    img = reader.read(0);
+                    JpegCmyk.Info cmyk = format.equals("jpeg") ? JpegCmyk.info(bytes) : null;
+                    if (cmyk != null && cmyk.components() == 4) {
+                        img = JpegCmyk.toRgb(reader.readRaster(0, null), cmyk);
+                        note = cmyk.describe();
+                    } else {
+                        img = reader.read(0);
+                    }
                 } catch (IOException | RuntimeException e) {
-                    return Result.reject(w, h, "corrupt " + format + ": " + message(e));
+                    if (source.passed) return timeout(w, h, format, limits);
+                    return Result.reject(w, h, rule(e), format + ": " + causes(e));
                 }
+                if (source.passed) return timeout(w, h, format, limits);
                 // Decoders fill what a truncated file lacks and only warn ("Premature end of JPEG file").
-                if (!warnings.isEmpty()) return Result.reject(w, h, "corrupt " + format + ": " + warnings.get(0));
-                return convert(img, size, describe(img));
+                if (!warnings.isEmpty()) {
+                    String wn = warnings.get(0);
+                    return Result.reject(w, h, wn.toLowerCase(Locale.ROOT).matches(".*(premature end|truncated).*") ? Reject.TRUNCATED : Reject.CORRUPT,
+                            format + ": " + Messages.clip(wn, 300) + (warnings.size() > 1 ? " (and " + (warnings.size() - 1) + " more warnings)" : ""));
+                }
+                return convert(img, size, note != null ? note : describe(img));
             } catch (IOException | RuntimeException e) {
-                return Result.reject(0, 0, "corrupt " + format + ": " + message(e));
+                if (source.passed) return timeout(w, h, format, limits);
+                return Result.reject(w, h, rule(e), format + ": " + causes(e));
             } finally {
                 reader.dispose();
             }
         } catch (IOException e) {
-            return Result.reject(0, 0, "cannot read: " + message(e));
+            return Result.reject(0, 0, Reject.UNREADABLE, causes(e));
         }
+    }
+
+    private static Result timeout(int w, int h, String format, Limits limits) {
+        return Result.reject(w, h, Reject.DECODE_TIMEOUT, format + " decoding of " + w + "x" + h + " pixels took longer than decode-seconds "
+                + limits.decodeSeconds() + " and was stopped");
+    }
+
+    /** A decoder's failure: the end of the data reached early is truncation; anything else is corruption. */
+    private static String rule(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.io.EOFException) return Reject.TRUNCATED;
+            if (t instanceof OutOfMemoryError) return Reject.TOO_MANY_PIXELS;
+        }
+        return Reject.CORRUPT;
+    }
+
+    /** The messages of a decoder's exception and its causes (ImageIO wraps the telling one). */
+    private static String causes(Throwable e) {
+        String c = Reject.causes(e);
+        if (rule(e).equals(Reject.TRUNCATED)) c = "the file ends before its image data does (" + c + ")";
+        return c;
     }
 
     static String readableFormats() {
         return "png, jpeg, gif, bmp, wbmp, tiff";
     }
 
-    private static String message(Throwable e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-    }
-
     private static String describe(BufferedImage img) {
         var cm = img.getColorModel();
         StringBuilder sb = new StringBuilder();
-        if (cm.getNumColorComponents() == 1) sb.append("grayscale to RGB");
-        if (cm instanceof java.awt.image.IndexColorModel) sb.append(sb.length() > 0 ? "; " : "").append("palette to RGB");
+        int bits = cm.getComponentSize(0);
+        if (cm instanceof java.awt.image.IndexColorModel icm && grayPalette(icm)) {
+            // 1, 2 and 4-bit grayscale PNGs decode to a palette of grays: they are grayscale, not palette images
+            sb.append(icm.getPixelSize() < 8 ? icm.getPixelSize() + "-bit grayscale to RGB" : "grayscale to RGB");
+        } else {
+            if (cm.getNumColorComponents() == 1) sb.append("grayscale to RGB");
+            if (cm instanceof java.awt.image.IndexColorModel) sb.append(sb.length() > 0 ? "; " : "").append("palette to RGB");
+        }
         if (cm.hasAlpha()) sb.append(sb.length() > 0 ? "; " : "").append("alpha composited over white");
-        if (cm.getComponentSize(0) > 8) sb.append(sb.length() > 0 ? "; " : "").append(cm.getComponentSize(0) + "-bit to 8-bit");
+        if (bits > 8) sb.append(sb.length() > 0 ? "; " : "").append(bits + "-bit to 8-bit");
         return sb.toString();
+    }
+
+    /** Whether every entry of a palette is a gray (r = g = b). */
+    private static boolean grayPalette(java.awt.image.IndexColorModel icm) {
+        for (int i = 0; i < icm.getMapSize(); i++) {
+            int r = icm.getRed(i);
+            if (r != icm.getGreen(i) || r != icm.getBlue(i)) return false;
+        }
+        return true;
     }
 
     /** To 8-bit sRGB over white, centre square, resized to size x size. */

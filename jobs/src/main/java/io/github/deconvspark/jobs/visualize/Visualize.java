@@ -3,6 +3,10 @@ package io.github.deconvspark.jobs.visualize;
 import io.github.deconvspark.jobs.JobConfig;
 import io.github.deconvspark.jobs.Sparks;
 import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.inputs.Entry;
+import io.github.deconvspark.jobs.inputs.Listing;
+import io.github.deconvspark.jobs.inputs.Reading;
+import io.github.deconvspark.jobs.inputs.Uris;
 import io.github.deconvspark.models.TfjsModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -66,6 +70,9 @@ public final class Visualize {
             new JobConfig.Key("partitions", "0", "scan partitions (0: 4 per core of the default parallelism)"),
             new JobConfig.Key("max-image-pixels", "40000000", "larger images are rejected before decoding"),
             new JobConfig.Key("min-image-side", "8", "images with a smaller side are rejected"),
+            new JobConfig.Key("max-file-bytes", Long.toString(ImagePrep.Limits.DEFAULT_MAX_FILE_BYTES),
+                    "larger files are rejected before reading (the size from the file system)"),
+            new JobConfig.Key("decode-seconds", "60", "an image whose decoding takes longer is stopped and rejected"),
             new JobConfig.Key("reuse", "true", "reuse the previous output's activations of unchanged images"),
             new JobConfig.Key("master", "", "Spark master URL (default: the one spark-submit gives, else local[*])"),
             new JobConfig.Key("title", "deconv-spark", "gallery title"));
@@ -80,6 +87,7 @@ public final class Visualize {
             .add("length", DataTypes.LongType, false)
             .add("modificationTime", DataTypes.TimestampType, false)
             .add("ok", DataTypes.BooleanType, false)
+            .add("rule", DataTypes.StringType, true)
             .add("reason", DataTypes.StringType, true)
             .add("note", DataTypes.StringType, true)
             .add("width", DataTypes.IntegerType, false)
@@ -117,10 +125,12 @@ public final class Visualize {
                     String classes, int topK, int batch, int partitions, ImagePrep.Limits limits, boolean reuse, String title) {
         static Settings of(JobConfig c, Configuration conf) {
             String method = c.choice("method", List.of("deconvnet", "guided", "saliency", "gradcam"));
-            return new Settings(Storage.qualify(c.get("input"), conf), Storage.qualify(c.get("model"), conf),
-                    Storage.qualify(c.get("output"), conf), method, c.list("layers"), c.get("channels"), c.get("head"),
+            String input = Uris.fromUser(c.get("input")), output = Storage.qualify(c.get("output"), conf);
+            Storage.requireApart(input, output, "visualize");
+            return new Settings(input, Uris.fromUser(c.get("model")), output, method, c.list("layers"), c.get("channels"), c.get("head"),
                     c.get("classes"), c.getInt("top-k", 1, 10_000), c.getInt("batch", 1, 1024), c.getInt("partitions", 0, 1_000_000),
-                    new ImagePrep.Limits(c.getLong("max-image-pixels", 1, Long.MAX_VALUE), c.getInt("min-image-side", 1, 1 << 20)),
+                    new ImagePrep.Limits(c.getLong("max-image-pixels", 1, Long.MAX_VALUE), c.getInt("min-image-side", 1, 1 << 20),
+                            c.getLong("max-file-bytes", 1, Reading.MAX_BYTES), c.getDouble("decode-seconds", 0.001, 86_400)),
                     c.getBool("reuse"), c.get("title"));
         }
     }
@@ -162,10 +172,8 @@ public final class Visualize {
         Visualizer.Plan plan;
         try (TfjsModel m = TfjsModel.load(Storage.localModel(st.model(), conf))) {
             plan = Visualizer.plan(m, st.method(), st.layers(), st.channels(), st.head(), st.classes(), st.batch());
-        } catch (java.io.FileNotFoundException e) {
-            throw new JobConfig.ConfigException("visualize: --model " + st.model() + ": " + e.getMessage());
-        } catch (UncheckedIOException e) {
-            throw new JobConfig.ConfigException("visualize: --model " + st.model() + ": " + e.getMessage());
+        } catch (IOException | UncheckedIOException e) {
+            throw new JobConfig.ConfigException("visualize: --model " + Uris.display(st.model()) + ": " + e.getMessage());
         }
         Storage.requireOwnOutput(st.output(), "visualize", conf);
         String runId = Storage.newRunId();
@@ -175,19 +183,23 @@ public final class Visualize {
         progress("planned " + plan.units().size() + " units (" + plan.method() + "), model " + plan.modelSha256().substring(0, 12)
                 + ", staging " + staging);
 
-        // 1. list
+        // 1. list: every entry, each checked for what it is; those not to be read become reject rows here
         List<Row> listed = new ArrayList<>();
-        List<Storage.FileRef> refs;
+        List<Row> unread = new ArrayList<>();
+        List<Entry> entries;
         try {
-            refs = Storage.listFiles(st.input(), conf);
-        } catch (java.io.FileNotFoundException e) {
-            throw new JobConfig.ConfigException("visualize: --input " + st.input() + ": " + e.getMessage());
+            entries = Listing.list(st.input(), st.limits().maxFileBytes(), conf);
+        } catch (IOException e) {
+            throw new JobConfig.ConfigException("visualize: --input " + Uris.display(st.input()) + ": "
+                    + io.github.deconvspark.jobs.inputs.Reject.causes(e));
         }
-        for (Storage.FileRef f : refs) {
-            listed.add(RowFactory.create(f.path(), f.length(), new Timestamp(f.modificationTime())));
+        for (Entry f : entries) {
+            if (f.ok()) listed.add(RowFactory.create(f.path(), f.length(), new Timestamp(f.modificationTime())));
+            else unread.add(RowFactory.create(f.path(), f.length(), new Timestamp(f.modificationTime()), false, f.reject().rule(),
+                    f.reject().reason(), null, 0, 0, null, null));
         }
-        long files = listed.size();
-        if (files == 0) throw new JobConfig.ConfigException("visualize: no files under --input " + st.input());
+        long files = entries.size();
+        if (files == 0) throw new JobConfig.ConfigException("visualize: no files under --input " + Uris.display(st.input()));
         Dataset<Row> reused = null;
         java.util.Set<String> priorKeys = java.util.Set.of();
         String prior = st.output() + "/activations.parquet";
@@ -207,8 +219,9 @@ public final class Visualize {
         List<Tuple2<Long, Row>> todo = new ArrayList<>();
         for (Row r : listed) if (!priorKeys.contains(key(r))) todo.add(new Tuple2<>((long) todo.size(), r));
         long n = todo.size();
-        long nReused = files - n;
-        progress(files + " files, " + nReused + " reused from the previous output, " + n + " to scan");
+        long nReused = listed.size() - n;
+        progress(files + " entries: " + unread.size() + " not readable (listed as rejects), " + nReused
+                + " reused from the previous output, " + n + " to scan");
 
         // 2. scan (after a check that the executors can load ND4J's natives: fail early, and say why)
         progress("executors: " + io.github.deconvspark.jobs.Executors.checkNatives(jsc));
@@ -229,13 +242,30 @@ public final class Visualize {
         }
         todo = null;
         Dataset<Row> all = reused == null ? scanned : scanned.unionByName(reused);
+        if (!unread.isEmpty()) all = all.unionByName(spark.createDataFrame(unread, ACTIVATIONS));
         all.write().parquet(staging + "/activations.parquet");
         Dataset<Row> act = spark.read().schema(ACTIVATIONS).parquet(staging + "/activations.parquet");
         long images = act.filter("ok").count();
         long rejects = files - images;
-        act.filter("NOT ok").select("path", "length", "modificationTime", "reason").orderBy("path").coalesce(1)
+        act.filter("NOT ok").select("path", "length", "modificationTime", "rule", "reason").orderBy("path").coalesce(1)
                 .write().parquet(staging + "/rejects.parquet");
-        progress("scanned: " + images + " images, " + rejects + " rejects");
+        Map<String, Long> byRule = new TreeMap<>();
+        for (Row r : spark.read().parquet(staging + "/rejects.parquet").groupBy("rule").count().collectAsList()) {
+            byRule.put(r.getString(0), r.getLong(1));
+        }
+        progress("scanned: " + images + " images, " + rejects + " rejects" + (byRule.isEmpty() ? "" : " " + byRule));
+        if (images == 0) {
+            // nothing to show: the previous output (if any) stays; say why, with the first rejects
+            StringBuilder why = new StringBuilder();
+            for (Row r : spark.read().parquet(staging + "/rejects.parquet").orderBy("path").limit(10).collectAsList()) {
+                why.append("\n  ").append(Uris.display(r.getString(0))).append(": ").append(r.getString(3)).append(": ").append(r.getString(4));
+            }
+            Storage.delete(staging, conf);
+            throw new NoImagesException("visualize: none of the " + files + " entries under --input " + Uris.display(st.input())
+                    + " could be read as an image (rejects by rule: " + byRule + "); nothing was written"
+                    + (Storage.exists(st.output(), conf) ? " and the previous output " + st.output() + " is kept" : "")
+                    + ". The first rejects:" + why);
+        }
 
         // 3. top-k
         int k = st.topK(), units = plan.units().size();
@@ -278,7 +308,7 @@ public final class Visualize {
         List<Row> rejectRows = spark.read().parquet(staging + "/rejects.parquet").orderBy("path").limit(Gallery.MAX_REJECTS).collectAsList();
         double seconds = (System.nanoTime() - t0) / 1e9;
         Summary summary = new Summary(st.output(), files, images, rejects, nReused, n, projections, seconds);
-        Storage.writeString(staging + "/index.html", Gallery.html(st.title(), plan, meta, rejectRows, summary, st.model()), conf);
+        Storage.writeString(staging + "/index.html", Gallery.html(st.title(), plan, meta, rejectRows, byRule, summary, st.model()), conf);
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("job", "visualize");
         manifest.put("run_id", runId);
@@ -302,6 +332,7 @@ public final class Visualize {
         counts.put("files", files);
         counts.put("images", images);
         counts.put("rejects", rejects);
+        counts.put("rejects_by_rule", byRule);
         counts.put("reused", nReused);
         counts.put("scanned", n);
         counts.put("projections", projections);
@@ -315,6 +346,11 @@ public final class Visualize {
         Storage.writeString(staging + "/_SUCCESS", "", conf);
         Storage.commit(staging, st.output(), runId, conf);
         return summary;
+    }
+
+    /** A run in which no entry could be read as an image: nothing is written, the previous output stays (exit code 4). */
+    public static final class NoImagesException extends IllegalStateException {
+        public NoImagesException(String message) { super(message); }
     }
 
     /** Spark array columns from primitive arrays. */
@@ -336,7 +372,7 @@ public final class Visualize {
 
     /** Everything that makes stored activations reusable: the model, the units, the preprocessing. */
     static String scanKey(Visualizer.Plan plan, Settings st) {
-        StringBuilder sb = new StringBuilder("v1;").append(plan.modelSha256()).append(';').append(plan.method()).append(';')
+        StringBuilder sb = new StringBuilder("v2;").append(plan.modelSha256()).append(';').append(plan.method()).append(';')
                 .append(plan.size()).append(';').append(plan.batch()).append(';').append(st.limits());
         for (Visualizer.Unit u : plan.units()) sb.append(';').append(u.node()).append('#').append(u.channel()).append('@').append(u.scoreNode());
         return sb.toString();
@@ -435,12 +471,7 @@ public final class Visualize {
         List<ImagePrep.Result> prepared = new ArrayList<>();
         List<float[]> ok = new ArrayList<>();
         for (Row f : files) {
-            ImagePrep.Result r;
-            try {
-                r = ImagePrep.prepare(Storage.read(f.getString(0), conf), plan.size(), limits);
-            } catch (IOException e) {
-                r = new ImagePrep.Result(null, null, 0, 0, "", "cannot read: " + e.getMessage());
-            }
+            ImagePrep.Result r = ImagePrep.read(f.getString(0), plan.size(), limits, conf);
             prepared.add(r);
             if (r.ok()) ok.add(r.pixels());
         }
@@ -455,7 +486,8 @@ public final class Visualize {
                 values = boxed(scan.values()[j]);
                 positions = boxed(scan.positions()[j++]);
             }
-            out.add(RowFactory.create(f.getString(0), f.getLong(1), (Timestamp) f.get(2), r.ok(), r.reason(),
+            out.add(RowFactory.create(f.getString(0), f.getLong(1), (Timestamp) f.get(2), r.ok(), r.ok() ? null : r.reject().rule(),
+                    r.ok() ? null : r.reject().reason(),
                     r.note() == null || r.note().isEmpty() ? null : r.note(), r.width(), r.height(), values, positions));
         }
         return out;
@@ -464,12 +496,7 @@ public final class Visualize {
     /** Projection rows of one selected image; writes its PNGs into the staging folder. */
     static List<Row> projectImage(String path, Visualizer.Plan plan, String model, ImagePrep.Limits limits,
                                   List<Visualizer.Selection> sels, String staging, Configuration conf) {
-        ImagePrep.Result img;
-        try {
-            img = ImagePrep.prepare(Storage.read(path, conf), plan.size(), limits);
-        } catch (IOException e) {
-            img = new ImagePrep.Result(null, null, 0, 0, "", e.getMessage());
-        }
+        ImagePrep.Result img = ImagePrep.read(path, plan.size(), limits, conf);
         if (!img.ok()) {                     // changed or vanished since the scan: its projections are missing
             progress("WARNING: " + path + " cannot be read again for its projections: " + img.reason());
             return List.of();

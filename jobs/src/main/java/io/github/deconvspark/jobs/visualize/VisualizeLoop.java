@@ -1,8 +1,10 @@
 package io.github.deconvspark.jobs.visualize;
 
+import io.github.deconvspark.jobs.inputs.Entry;
+import io.github.deconvspark.jobs.inputs.Listing;
+import io.github.deconvspark.jobs.inputs.Uris;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,13 +24,12 @@ public final class VisualizeLoop {
     public record Result(Map<String, float[]> values, Map<String, String> rejects, List<Visualizer.Projected> projections,
                          double scanSeconds, double projectSeconds) {}
 
-    /** The files the job would list under dir ({@link io.github.deconvspark.jobs.Storage#listFiles}), in its order. */
+    /** The files the job would read under dir ({@link Listing}, the entries it would not read left out), in its order. */
     public static List<Path> files(Path dir) {
         try {
             List<Path> out = new ArrayList<>();
-            for (io.github.deconvspark.jobs.Storage.FileRef f : io.github.deconvspark.jobs.Storage.listFiles(uri(dir),
-                    new org.apache.hadoop.conf.Configuration())) {
-                out.add(Path.of(new org.apache.hadoop.fs.Path(f.path()).toUri().getPath()));
+            for (Entry f : Listing.list(uri(dir), ImagePrep.Limits.DEFAULT_MAX_FILE_BYTES, new org.apache.hadoop.conf.Configuration())) {
+                if (f.ok()) out.add(Uris.local(f.path()));
             }
             return out;
         } catch (IOException e) {
@@ -36,9 +37,9 @@ public final class VisualizeLoop {
         }
     }
 
-    /** The path as Spark names it: file:/abs/path. */
+    /** The path as the job names it ({@link Uris#of}): file:/abs/path, percent-encoded. */
     public static String uri(Path p) {
-        return "file:" + p.toAbsolutePath().normalize();
+        return Uris.of(p);
     }
 
     public static Result run(Visualizer.Plan plan, Path modelJson, List<Path> files, int topK, ImagePrep.Limits limits) {
@@ -52,7 +53,7 @@ public final class VisualizeLoop {
                 List<String> okNames = new ArrayList<>();
                 List<float[]> ok = new ArrayList<>();
                 for (Path f : batch) {
-                    ImagePrep.Result r = ImagePrep.prepare(read(f), plan.size(), limits);
+                    ImagePrep.Result r = ImagePrep.read(uri(f), plan.size(), limits, null);
                     if (r.ok()) {
                         okNames.add(uri(f));
                         ok.add(r.pixels());
@@ -73,19 +74,11 @@ public final class VisualizeLoop {
         List<Visualizer.Projected> projections = new ArrayList<>();
         try (Visualizer projector = new Visualizer(plan, modelJson, 1)) {
             for (Map.Entry<String, List<Visualizer.Selection>> e : byImage.entrySet()) {
-                ImagePrep.Result img = ImagePrep.prepare(read(Path.of(e.getKey().substring("file:".length()))), plan.size(), limits);
+                ImagePrep.Result img = ImagePrep.read(e.getKey(), plan.size(), limits, null);
                 projections.addAll(projector.project(img, e.getValue()));
             }
         }
         long t2 = System.nanoTime();
         return new Result(values, rejects, projections, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
-    }
-
-    private static byte[] read(Path f) {
-        try {
-            return Files.readAllBytes(f);
-        } catch (IOException e) {
-            return new byte[0];
-        }
     }
 }

@@ -75,6 +75,15 @@ public final class Visualizer implements AutoCloseable {
      */
     public static Plan plan(TfjsModel m, String method, List<String> layers, String channels, String head, String classes, int batch) {
         int size = inputSize(m);
+        long fixed = m.declaredBatch();
+        if (fixed > 1) {
+            throw new IllegalArgumentException("visualize: the model's input " + m.input().name() + " has a fixed batch dimension of " + fixed
+                    + "; projections run one image at a time, so the batch dimension must be -1 (any) or 1");
+        }
+        if (fixed == 1 && batch != 1) {
+            throw new IllegalArgumentException("visualize: --batch " + batch + ", but the model's input " + m.input().name()
+                    + " has a fixed batch dimension of 1: use --batch 1");
+        }
         List<Unit> units = new ArrayList<>();
         switch (method) {
             case "deconvnet", "guided" -> {

@@ -214,10 +214,10 @@ public class GradientsJobTest {
         assertTrue(relError(f.sum().sum(), i.sum().sum()) < 1e-12, "folders = IDX: " + relError(f.sum().sum(), i.sum().sum()));
         Map<String, String> rejects = new TreeMap<>();
         for (Row r : spark.read().parquet(work.resolve("g-folders/rejects.parquet").toString()).collectAsList()) {
-            rejects.put(Path.of(r.getString(0)).getFileName().toString(), r.getString(1));
+            rejects.put(Path.of(r.getString(0)).getFileName().toString(), r.getString(1) + ": " + r.getString(2));
         }
-        assertEquals("empty file (0 bytes)", rejects.get("empty.png"));
-        assertTrue(rejects.get("notes.png").startsWith("not a readable image"), rejects.toString());
+        assertEquals("empty: an empty file (0 bytes)", rejects.get("empty.png"));
+        assertTrue(rejects.get("notes.png").startsWith("not-an-image: no decoder recognises its content"), rejects.toString());
 
         // a limit keeps every class: the files of the classes are interleaved
         LabelledData.Source few = LabelledData.resolve(folders.toString(), "train", 1, 12, new int[] {28, 28, 1}, 10, conf);
@@ -241,7 +241,8 @@ public class GradientsJobTest {
         GradientsJob.Summary b = job(bad, work.resolve("g-bad"));
         assertEquals(19, b.examples());
         Row r = spark.read().parquet(work.resolve("g-bad/rejects.parquet").toString()).collectAsList().get(0);
-        assertTrue(r.getString(0).endsWith("train-labels-idx1-ubyte#5") && r.getString(1).equals("label 12 is out of range 0..9"), r.toString());
+        assertTrue(r.getString(0).endsWith("train-labels-idx1-ubyte#5") && r.getString(1).equals("label-out-of-range")
+                && r.getString(2).equals("label 12 is out of range 0..9"), r.toString());
     }
 
     @Test void badConfigurationIsRefusedWithTheRule() throws Exception {

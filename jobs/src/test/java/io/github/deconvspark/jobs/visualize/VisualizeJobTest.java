@@ -132,12 +132,12 @@ public class VisualizeJobTest {
         // rejects, with reasons
         Map<String, String> rejects = new TreeMap<>();
         for (Row r : spark.read().parquet(one.resolve("rejects.parquet").toString()).collectAsList()) {
-            rejects.put(Path.of(r.<String>getAs("path")).getFileName().toString(), r.getAs("reason"));
+            rejects.put(Path.of(r.<String>getAs("path")).getFileName().toString(), r.getAs("rule") + ": " + r.getAs("reason"));
         }
         assertEquals(List.of("broken.jpg", "empty.png", "notes.txt"), new ArrayList<>(rejects.keySet()).subList(0, 3));
-        assertTrue(rejects.get("broken.jpg").startsWith("corrupt jpeg"), rejects.get("broken.jpg"));
-        assertEquals("empty file (0 bytes)", rejects.get("empty.png"));
-        assertTrue(rejects.get("notes.txt").startsWith("not a readable image"), rejects.get("notes.txt"));
+        assertTrue(rejects.get("broken.jpg").startsWith("truncated: jpeg: "), rejects.get("broken.jpg"));
+        assertEquals("empty: an empty file (0 bytes)", rejects.get("empty.png"));
+        assertTrue(rejects.get("notes.txt").startsWith("not-an-image: no decoder recognises its content"), rejects.get("notes.txt"));
 
         // the in-process loop over the same files: same values, same projections
         Visualizer.Plan plan;
