@@ -11,10 +11,10 @@
 #                    100-199 non-faces (background crops). Plain python3, no numpy needed.
 #   darknet          the 7 example photos of /usr/share/darknet/data (GPL-3.0+ or MIT or WTFPL).
 # The packages' copyright files are kept beside them as <package>.copyright.
-# The hidden marker file is moved in last, so a cache that has it is complete.
+# The marker file beside the folder is moved in last, so a cache that has it is complete.
 set -euo pipefail
 CACHE="${DECONV_PHOTO_CACHE:-$HOME/.cache/deconv-spark/photos/demo}"
-MARK="$CACHE/.complete-v1"   # bump the suffix when the lists below change
+MARK="${CACHE%/}.complete-v1"   # beside the folder (not in the input the demo lists); bump the suffix when the lists change
 SK_DIR=./usr/lib/python3/dist-packages/skimage/data
 SK_FILES=(astronaut.png brick.png camera.png chelsea.png clock_motion.png coffee.png coins.png
   grass.png gravel.png hubble_deep_field.jpg ihc.png microaneurysms.png retina.jpg rocket.jpg text.png)
@@ -93,5 +93,6 @@ mv "$TMP/x/usr/share/doc/darknet/copyright" "$TMP/out/darknet.copyright"
 # move into place, then the marker, so a cache with the marker has every file complete
 mv -f "$TMP"/out/* "$CACHE"/
 { basename "$SK_DEB"; basename "$DN_DEB"; } > "$TMP/mark"
+rm -f "$CACHE/.complete-v1"   # the marker's old place: inside, where the job would list it
 mv "$TMP/mark" "$MARK"
 echo "$CACHE"
