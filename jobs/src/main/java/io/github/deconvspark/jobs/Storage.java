@@ -163,7 +163,7 @@ public final class Storage {
         String m = output + "/manifest.json";
         if (!exists(m, conf)) return null;
         try {
-            return io.github.deconvspark.models.Json.object(readString(m, conf), m).get("job") instanceof String job ? job : null;
+            return io.github.deconvspark.models.json.Json.object(readString(m, conf), m).get("job") instanceof String job ? job : null;
         } catch (IllegalArgumentException e) {
             return null; // not our JSON: not a job's output
         }
@@ -220,14 +220,14 @@ public final class Storage {
 
     /** A local copy of a TF.js model.json and its weight shards (see {@link #localCopy}); a local path is used as it is. */
     public static Path localModel(String uri, Configuration conf) {
-        return localCopy(uri, b -> io.github.deconvspark.models.TfjsModel.shardPaths(b, uri), conf);
+        return localCopy(uri, b -> io.github.deconvspark.models.tfjs.TfjsModel.shardPaths(b, uri), conf);
     }
 
     private static final Map<String, Path> LOCAL_COPIES = new ConcurrentHashMap<>();
 
     /**
      * A local copy of a file and the sibling files it names (e.g. a model.json and its weight shards, as safe relative
-     * paths: {@link io.github.deconvspark.models.ModelFiles#relativeShard}), made once per JVM per URI, each file bounded
+     * paths: {@link io.github.deconvspark.models.io.ModelFiles#relativeShard}), made once per JVM per URI, each file bounded
      * by the sizes a model may have; a local path ({@code file:} or none) is used as it is.
      */
     public static Path localCopy(String uri, java.util.function.Function<byte[], java.util.List<String>> siblings, Configuration conf) {
@@ -238,14 +238,14 @@ public final class Storage {
             try {
                 Path dir = Files.createTempDirectory("deconv-spark-model-");
                 dir.toFile().deleteOnExit();
-                byte[] main = read(p.toString(), io.github.deconvspark.models.ModelFiles.MAX_JSON_BYTES, conf);
+                byte[] main = read(p.toString(), io.github.deconvspark.models.io.ModelFiles.MAX_JSON_BYTES, conf);
                 Path local = dir.resolve(p.getName());
                 for (String rel : siblings.apply(main)) {
                     Path target = dir.resolve(rel).normalize();
                     if (!target.startsWith(dir)) throw new IOException("the model names " + rel + ", outside its folder");
                     Files.createDirectories(target.getParent());
                     Files.write(target, read(new org.apache.hadoop.fs.Path(p.getParent(), new org.apache.hadoop.fs.Path(null, null, rel)).toString(),
-                            io.github.deconvspark.models.ModelFiles.MAX_WEIGHT_BYTES, conf));
+                            io.github.deconvspark.models.io.ModelFiles.MAX_WEIGHT_BYTES, conf));
                 }
                 Files.write(local, main);
                 return local;

@@ -195,7 +195,7 @@ public final class GradCheck {
         manifest.put("failed", failed);
         manifest.put("seconds", Math.round(seconds * 10) / 10.0);
         manifest.put("spark", Map.of("master", spark.sparkContext().master(), "partitions", parts));
-        Storage.writeString(staging + "/manifest.json", io.github.deconvspark.models.JsonOut.write(manifest) + "\n", conf);
+        Storage.writeString(staging + "/manifest.json", io.github.deconvspark.models.json.JsonOut.write(manifest) + "\n", conf);
         Storage.writeString(staging + "/_SUCCESS", "", conf);
         Storage.commit(staging, output, runId, conf);
         return s;

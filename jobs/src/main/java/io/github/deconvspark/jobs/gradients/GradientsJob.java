@@ -7,7 +7,7 @@ import io.github.deconvspark.jobs.Storage;
 import io.github.deconvspark.jobs.labelled.LabelledData;
 import io.github.deconvspark.jobs.train.Batches;
 import io.github.deconvspark.jobs.train.Nets;
-import io.github.deconvspark.models.JsonOut;
+import io.github.deconvspark.models.json.JsonOut;
 import io.github.deconvspark.models.net.Net;
 import io.github.deconvspark.models.net.NetSpec;
 import java.io.IOException;

@@ -189,7 +189,7 @@ public final class Listing {
 
     /** A FIFO, a device or a socket, from the Unix mode bits (following links). */
     static String kind(Path p) {
-        return io.github.deconvspark.models.FileKind.of(p);
+        return io.github.deconvspark.models.io.FileKind.of(p);
     }
 
     private static Entry failed(String uri, IOException e, String what) {

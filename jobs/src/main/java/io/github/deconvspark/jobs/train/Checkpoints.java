@@ -1,8 +1,8 @@
 package io.github.deconvspark.jobs.train;
 
 import io.github.deconvspark.jobs.Storage;
-import io.github.deconvspark.models.JsonOut;
-import io.github.deconvspark.models.NetFiles;
+import io.github.deconvspark.models.json.JsonOut;
+import io.github.deconvspark.models.tfjs.NetFiles;
 import io.github.deconvspark.models.net.NetSpec;
 import io.github.deconvspark.models.net.Optimizer;
 import java.io.ByteArrayInputStream;

@@ -4,7 +4,7 @@ import io.github.deconvspark.jobs.JobConfig;
 import io.github.deconvspark.jobs.Storage;
 import io.github.deconvspark.jobs.gradients.GradientSum;
 import io.github.deconvspark.jobs.labelled.LabelledData;
-import io.github.deconvspark.models.NetFiles;
+import io.github.deconvspark.models.tfjs.NetFiles;
 import io.github.deconvspark.models.net.Net;
 import io.github.deconvspark.models.net.NetSpec;
 import java.io.IOException;

@@ -7,7 +7,7 @@ import io.github.deconvspark.jobs.inputs.Entry;
 import io.github.deconvspark.jobs.inputs.Listing;
 import io.github.deconvspark.jobs.inputs.Reading;
 import io.github.deconvspark.jobs.inputs.Uris;
-import io.github.deconvspark.models.TfjsModel;
+import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -341,7 +341,7 @@ public final class Visualize {
         manifest.put("images_per_second", Math.round(summary.imagesPerSecond() * 10) / 10.0);
         manifest.put("outputs", List.of("index.html", "images/", "projections.parquet", "activations.parquet", "rejects.parquet",
                 "manifest.json"));
-        Storage.writeString(staging + "/manifest.json", io.github.deconvspark.models.JsonOut.write(manifest) + "\n", conf);
+        Storage.writeString(staging + "/manifest.json", io.github.deconvspark.models.json.JsonOut.write(manifest) + "\n", conf);
         Storage.writeString(staging + "/_scan_key", scanKey, conf);
         Storage.writeString(staging + "/_SUCCESS", "", conf);
         Storage.commit(staging, st.output(), runId, conf);

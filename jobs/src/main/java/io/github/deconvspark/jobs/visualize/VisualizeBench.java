@@ -3,7 +3,7 @@ package io.github.deconvspark.jobs.visualize;
 import io.github.deconvspark.jobs.JobConfig;
 import io.github.deconvspark.jobs.Sparks;
 import io.github.deconvspark.jobs.Storage;
-import io.github.deconvspark.models.TfjsModel;
+import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -2,9 +2,9 @@ package io.github.deconvspark.jobs.visualize;
 
 import io.github.deconvspark.kernels.autodiff.ReluRule;
 import io.github.deconvspark.kernels.autodiff.Tensor;
-import io.github.deconvspark.models.Projections;
-import io.github.deconvspark.models.ReceptiveField;
-import io.github.deconvspark.models.TfjsModel;
+import io.github.deconvspark.models.viz.Projections;
+import io.github.deconvspark.models.viz.ReceptiveField;
+import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.Serializable;

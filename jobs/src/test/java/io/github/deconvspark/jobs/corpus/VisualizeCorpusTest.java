@@ -8,7 +8,7 @@ import io.github.deconvspark.jobs.JobConfig;
 import io.github.deconvspark.jobs.inputs.Uris;
 import io.github.deconvspark.jobs.visualize.Visualize;
 import io.github.deconvspark.jobs.visualize.VisualizeJobTest;
-import io.github.deconvspark.models.Json;
+import io.github.deconvspark.models.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.models.TfjsModel;
+import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

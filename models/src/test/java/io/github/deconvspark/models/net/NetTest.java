@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.deconvspark.kernels.autodiff.GradientCheck;
 import io.github.deconvspark.kernels.autodiff.Tensor;
-import io.github.deconvspark.models.NetFiles;
-import io.github.deconvspark.models.TfjsModel;
+import io.github.deconvspark.models.tfjs.NetFiles;
+import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;

@@ -1,4 +1,7 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.tfjs;
+
+import io.github.deconvspark.models.json.Json;
+import io.github.deconvspark.models.json.JsonOut;
 
 import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.models.net.Net;

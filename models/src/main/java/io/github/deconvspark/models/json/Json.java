@@ -1,4 +1,4 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.json;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +29,7 @@ public final class Json {
         return obj(parse(text, source), source);
     }
 
-    static Object parse(String text, String source) {
+    public static Object parse(String text, String source) {
         Json p = new Json(text, source);
         p.ws();
         Object v = p.value();
@@ -187,24 +187,24 @@ public final class Json {
     // ---- typed access ----
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> obj(Object o, String what) {
+    public static Map<String, Object> obj(Object o, String what) {
         if (o instanceof Map) return (Map<String, Object>) o;
         throw new IllegalArgumentException(what + ": expected a JSON object, got " + describe(o));
     }
 
     @SuppressWarnings("unchecked")
-    static List<Object> list(Object o, String what) {
+    public static List<Object> list(Object o, String what) {
         if (o instanceof List) return (List<Object>) o;
         throw new IllegalArgumentException(what + ": expected a JSON array, got " + describe(o));
     }
 
-    static String str(Object o, String what) {
+    public static String str(Object o, String what) {
         if (o instanceof String x) return x;
         throw new IllegalArgumentException(what + ": expected a string, got " + describe(o));
     }
 
     /** A number, or a string holding one (protobuf's JSON writes int64 as strings). */
-    static double num(Object o, String what) {
+    public static double num(Object o, String what) {
         if (o instanceof Number n) return n.doubleValue();
         if (o instanceof String x) {
             try {
@@ -217,7 +217,7 @@ public final class Json {
         throw new IllegalArgumentException(what + ": expected a number, got " + describe(o));
     }
 
-    static long integer(Object o, String what) {
+    public static long integer(Object o, String what) {
         if (o instanceof Long n) return n;
         if (o instanceof String x) {
             try {

@@ -1,4 +1,4 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.tfjs;
 
 /**
  * IEEE 754 binary16 to binary32, exactly (every half value is a float): the decode TF.js applies

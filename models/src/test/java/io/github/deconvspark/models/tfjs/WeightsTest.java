@@ -1,4 +1,4 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.tfjs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

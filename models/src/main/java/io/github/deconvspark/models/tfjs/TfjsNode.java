@@ -1,4 +1,6 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.tfjs;
+
+import io.github.deconvspark.models.json.Json;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.json;
 
 import java.util.Collection;
 import java.util.Iterator;

@@ -1,4 +1,7 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.tfjs;
+
+import io.github.deconvspark.models.io.ModelFiles;
+import io.github.deconvspark.models.json.Json;
 
 import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Tensor;

@@ -1,4 +1,4 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.tfjs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,16 +31,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * Fetches what it needs through fetch-gear.sh (model, photo, TF.js; all cached); skipped only when
  * node is not installed.
  */
-class TfjsGearTest {
-    static final String P = "StatefulPartitionedCall/model_1/";
+public class TfjsGearTest {
+    public static final String P = "StatefulPartitionedCall/model_1/";
     /** Intermediate layers compared besides the heads. */
-    static final List<String> LAYERS = List.of(P + "conv2d_1/Relu", P + "batch_normalization_1/FusedBatchNormV3",
+    public static final List<String> LAYERS = List.of(P + "conv2d_1/Relu", P + "batch_normalization_1/FusedBatchNormV3",
             P + "max_pooling2d_3/MaxPool", P + "max_pooling2d_5/MaxPool", P + "global_max_pooling2d_1/Max", P + "dense_3/Relu");
 
-    static final Path MODELS = Path.of(System.getProperty("deconv.models.dir", ".")).toAbsolutePath();
-    static final Path TARGET = Path.of(System.getProperty("deconv.models.target", "target")).toAbsolutePath();
+    public static final Path MODELS = Path.of(System.getProperty("deconv.models.dir", ".")).toAbsolutePath();
+    public static final Path TARGET = Path.of(System.getProperty("deconv.models.target", "target")).toAbsolutePath();
 
-    static String run(List<String> cmd, Map<String, String> env) throws IOException, InterruptedException {
+    public static String run(List<String> cmd, Map<String, String> env) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(false);
         pb.environment().putAll(env);
         Path err = Files.createTempFile("deconv-proc", ".err");
@@ -58,16 +58,16 @@ class TfjsGearTest {
     }
 
     /** The gear model.json, fetched and cached by fetch-gear.sh. */
-    static Path gearModel() throws IOException, InterruptedException {
+    public static Path gearModel() throws IOException, InterruptedException {
         return Path.of(lastLine(run(List.of("bash", MODELS.resolve("fetch-gear.sh").toString()), Map.of())));
     }
 
     /** skimage's astronaut.png, fetched and cached by fetch-gear.sh. */
-    static Path astronautPng() throws IOException, InterruptedException {
+    public static Path astronautPng() throws IOException, InterruptedException {
         return Path.of(lastLine(run(List.of("bash", MODELS.resolve("fetch-gear.sh").toString(), "photo"), Map.of())));
     }
 
-    static boolean nodeAvailable() {
+    public static boolean nodeAvailable() {
         try {
             run(List.of("node", "--version"), Map.of());
             return true;
@@ -76,13 +76,13 @@ class TfjsGearTest {
         }
     }
 
-    static String lastLine(String s) {
+    public static String lastLine(String s) {
         String[] l = s.split("\n");
         return l[l.length - 1].trim();
     }
 
     /** skimage's astronaut.png, the face: x 125..322, y 10..207 (198x198, the model's input), RGB / 255. */
-    static float[] astronautFace(Path png) throws IOException {
+    public static float[] astronautFace(Path png) throws IOException {
         BufferedImage img = ImageIO.read(png.toFile());
         if (img == null) throw new IOException("cannot decode " + png);
         int x0 = 125, y0 = 10, n = 198;
@@ -99,7 +99,7 @@ class TfjsGearTest {
         return f;
     }
 
-    static float[] readF32(Path p) throws IOException {
+    public static float[] readF32(Path p) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
         float[] f = new float[b.remaining() / 4];
         b.asFloatBuffer().get(f);

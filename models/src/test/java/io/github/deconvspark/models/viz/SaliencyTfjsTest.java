@@ -1,4 +1,7 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.viz;
+
+import io.github.deconvspark.models.tfjs.TfjsGearTest;
+import io.github.deconvspark.models.tfjs.TfjsModel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,6 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.tfjs;
+
+import io.github.deconvspark.models.json.Json;
 
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;

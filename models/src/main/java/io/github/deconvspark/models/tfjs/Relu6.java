@@ -1,4 +1,4 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.tfjs;
 
 import io.github.deconvspark.kernels.autodiff.Backward;
 import io.github.deconvspark.kernels.autodiff.Op;

@@ -1,4 +1,4 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.tfjs;
 
 import io.github.deconvspark.kernels.DataFormat;
 import io.github.deconvspark.kernels.Padding;
@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * order. Float values are graph tensors; int32 constants (axes, shapes, paddings, permutations)
  * are kept as plain values and become float constants only where an op takes them as data.
  */
-final class TfjsGraphBuilder {
+public final class TfjsGraphBuilder {
     /** The ops this loader knows; anything else is an error naming the op and node. */
     static final Set<String> SUPPORTED = new TreeSet<>(List.of(
             "Placeholder", "Const", "Identity", "StopGradient", "Snapshot",
@@ -256,7 +256,7 @@ final class TfjsGraphBuilder {
         return format(n, source);
     }
 
-    static DataFormat format(TfjsNode n, String source) {
+    public static DataFormat format(TfjsNode n, String source) {
         String f = n.string("data_format", "NHWC");
         return switch (f) {
             case "NHWC" -> DataFormat.NHWC;
@@ -269,7 +269,7 @@ final class TfjsGraphBuilder {
         return padding(n, f, source);
     }
 
-    static Padding padding(TfjsNode n, DataFormat f, String source) {
+    public static Padding padding(TfjsNode n, DataFormat f, String source) {
         String p = n.string("padding", null);
         if (p == null) throw new IllegalArgumentException(n + " of " + source + ": no padding attr (TF requires one: SAME, VALID or EXPLICIT)");
         switch (p) {

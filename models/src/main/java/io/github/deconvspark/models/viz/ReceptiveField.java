@@ -1,4 +1,8 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.viz;
+
+import io.github.deconvspark.models.tfjs.TfjsGraphBuilder;
+import io.github.deconvspark.models.tfjs.TfjsModel;
+import io.github.deconvspark.models.tfjs.TfjsNode;
 
 import io.github.deconvspark.kernels.DataFormat;
 import io.github.deconvspark.kernels.Padding;

@@ -1,4 +1,4 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.io;
 
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;

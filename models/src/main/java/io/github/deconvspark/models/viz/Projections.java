@@ -1,4 +1,4 @@
-package io.github.deconvspark.models;
+package io.github.deconvspark.models.viz;
 
 import io.github.deconvspark.kernels.autodiff.Gradients;
 import io.github.deconvspark.kernels.autodiff.Graph;
