@@ -1,11 +1,15 @@
 package io.github.deconvspark.bench;
 
 import io.github.deconvspark.kernels.Conv2D;
-import io.github.deconvspark.kernels.DataFormat;
 import io.github.deconvspark.kernels.MaxPoolWithArgmax;
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
+import io.github.deconvspark.kernels.autodiff.Gradients;
+import io.github.deconvspark.kernels.autodiff.Graph;
+import io.github.deconvspark.kernels.autodiff.Ops;
+import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -19,10 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
-import io.github.deconvspark.kernels.autodiff.Gradients;
-import io.github.deconvspark.kernels.autodiff.Graph;
-import io.github.deconvspark.kernels.autodiff.Ops;
-import io.github.deconvspark.kernels.autodiff.Tensor;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;

@@ -3,13 +3,13 @@ package io.github.deconvspark.jobs;
 import static io.github.deconvspark.kernels.NumpyText.shape;
 
 import io.github.deconvspark.kernels.Conv2D;
-import io.github.deconvspark.kernels.DataFormat;
 import io.github.deconvspark.kernels.MaxPoolWithArgmax;
 import io.github.deconvspark.kernels.NumpyText;
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
 import io.github.deconvspark.kernels.autodiff.TutorialGradients;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.io.PrintStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

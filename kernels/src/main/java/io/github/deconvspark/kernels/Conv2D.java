@@ -3,8 +3,9 @@ package io.github.deconvspark.kernels;
 import io.github.deconvspark.kernels.internal.ConvCompute;
 import io.github.deconvspark.kernels.internal.Nd4jOps;
 import io.github.deconvspark.kernels.shape.ConvGeometry;
-import io.github.deconvspark.kernels.shape.Spatial;
-import io.github.deconvspark.kernels.shape.Window;
+import io.github.deconvspark.kernels.shape.ConvParams;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -13,7 +14,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * TensorFlow's {@code tf.nn.conv2d} and its two gradients: {@code conv2d_transpose} (= the
  * gradient with respect to the input, TF's Conv2DBackpropInput) and the filter gradient
  * (Conv2DBackpropFilter). Conv2d filters are {@code [kh, kw, in, out]}; conv2d_transpose filters
- * are {@code [kh, kw, out, in]}, as in TF. Strides and dilations take 1, 2 or 4 values.
+ * are {@code [kh, kw, out, in]}, as in TF. Strides and dilations take 1, 2 or 4 values; the
+ * window arithmetic is {@link ConvParams}'. Each op also has a form that takes the geometry
+ * computed once (the autodiff's nodes compute it when they are built).
  */
 public final class Conv2D {
     private Conv2D() {}
@@ -21,14 +24,21 @@ public final class Conv2D {
     public static INDArray conv2d(INDArray input, INDArray filter, int[] strides, Padding padding,
                                   DataFormat format, int[] dilations) {
         String op = "conv2d";
-        Tensors.requireRank4(op, "input", input, Tensors.layout(op, format));
+        Tensors.requireRank4(op, "input", input, DataFormat.layout(op, format));
         Tensors.requireRank4(op, "filter", filter, "[kh, kw, in, out]");
-        DataType t = Tensors.floatType(op, "input", input, "filter", filter);
-        ConvGeometry g = geometry(op, Tensors.nhwc(input.shape(), format), filter.shape(), strides, padding, format, dilations);
+        Tensors.floatType(op, "input", input, "filter", filter);
+        ConvParams p = ConvParams.of(op, strides, padding, format, dilations);
+        return conv2d(input, filter, p, p.geometry(op, input.shape(), filter.shape()));
+    }
+
+    /** conv2d with its geometry ({@link ConvParams#geometry} of these arrays' shapes). */
+    public static INDArray conv2d(INDArray input, INDArray filter, ConvParams p, ConvGeometry g) {
+        DataType t = input.dataType();
+        DataFormat format = p.format();
         // libnd4j's conv2d (oneDNN) runs at TF's speed for every benchmark shape (docs/BENCHMARKS.md).
-        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), padding.kind() == Padding.Kind.SAME);
+        int[] pads = Nd4jOps.padsFit(g.h(), g.w(), p.padding().kind() == Padding.Kind.SAME);
         if (pads != null) {
-            INDArray out = Tensors.uninitialized(t, Tensors.inFormat(new long[] {g.n(), g.h().out(), g.w().out(), g.oc()}, format));
+            INDArray out = Tensors.uninitialized(t, p.outputShape(g));
             Nd4jOps.conv2d(Tensors.dense(input), Tensors.dense(filter), out, g.h(), g.w(), pads, format == DataFormat.NHWC);
             return out;
         }
@@ -59,39 +69,54 @@ public final class Conv2D {
     public static INDArray conv2dBackpropFilter(INDArray input, long[] filterShape, INDArray outBackprop, int[] strides,
                                                 Padding padding, DataFormat format, int[] dilations) {
         String op = "conv2d_backprop_filter";
-        Tensors.requireRank4(op, "input", input, Tensors.layout(op, format));
-        Tensors.requireRank4(op, "out_backprop", outBackprop, Tensors.layout(op, format));
+        Tensors.requireRank4(op, "input", input, DataFormat.layout(op, format));
+        Tensors.requireRank4(op, "out_backprop", outBackprop, DataFormat.layout(op, format));
         Tensors.requireShape(op, "filter_sizes", filterShape);
-        DataType t = Tensors.floatType(op, "input", input, "out_backprop", outBackprop);
+        Tensors.floatType(op, "input", input, "out_backprop", outBackprop);
         Tensors.requireSize(op, "filter_sizes", filterShape);
-        long[] x = Tensors.nhwc(input.shape(), format);
-        long[] dy = Tensors.nhwc(outBackprop.shape(), format);
-        ConvGeometry g = geometry(op, x, filterShape, strides, padding, format, dilations);
-        long[] expected = {g.n(), g.h().out(), g.w().out(), g.oc()};
-        if (!Arrays.equals(expected, dy)) {
+        ConvParams p = ConvParams.of(op, strides, padding, format, dilations);
+        ConvGeometry g = p.geometry(op, input.shape(), filterShape);
+        long[] expected = p.outputShape(g);
+        if (!Arrays.equals(expected, outBackprop.shape())) {
             throw new IllegalArgumentException(op + ": out_backprop " + Tensors.shape(outBackprop) + " does not match the "
-                    + "conv2d output " + Arrays.toString(Tensors.inFormat(expected, format)) + " of input " + Tensors.shape(input)
+                    + "conv2d output " + Arrays.toString(expected) + " of input " + Tensors.shape(input)
                     + " with filter " + Arrays.toString(filterShape));
         }
-        INDArray dw = Tensors.uninitialized(t, filterShape);
-        ConvCompute.backpropFilter(Tensors.toNhwc(input, format), Tensors.toNhwc(outBackprop, format), dw, g);
+        return conv2dBackpropFilter(input, filterShape, outBackprop, p, g);
+    }
+
+    /** Conv2DBackpropFilter with its (forward) geometry. */
+    public static INDArray conv2dBackpropFilter(INDArray input, long[] filterShape, INDArray outBackprop, ConvParams p, ConvGeometry g) {
+        INDArray dw = Tensors.uninitialized(input.dataType(), filterShape);
+        ConvCompute.backpropFilter(Tensors.toNhwc(input, p.format()), Tensors.toNhwc(outBackprop, p.format()), dw, g);
         return dw;
     }
 
     private static INDArray backpropInput(String op, String shapeName, long[] outputShape, INDArray filter, INDArray value,
                                           int[] strides, Padding padding, DataFormat format, int[] dilations) {
-        Tensors.requireRank4(op, "value", value, Tensors.layout(op, format));
+        Tensors.requireRank4(op, "value", value, DataFormat.layout(op, format));
         Tensors.requireRank4(op, "filter", filter, "[kh, kw, out, in]");
         Tensors.requireShape(op, shapeName, outputShape);
-        DataType t = Tensors.floatType(op, "value", value, "filter", filter);
-        long[] v = Tensors.nhwc(value.shape(), format);
-        long[] f = filter.shape();
-        long[] out = Tensors.nhwc(outputShape, format);
+        Tensors.floatType(op, "value", value, "filter", filter);
+        ConvParams p = ConvParams.of(op, strides, padding, format, dilations);
+        long[] out = transposeShape(op, shapeName, outputShape, value.shape(), filter.shape(), p);
+        return conv2dBackpropInput(value, filter, p, p.geometry(op, out, filter.shape()));
+    }
+
+    /**
+     * The output shape (format order) of conv2d_transpose / the input shape of Conv2DBackpropInput, checked: batch
+     * -1 becomes value's, the channels must be the filter's, each spatial size one the forward conv maps onto
+     * value's ({@link ConvParams#transposeRange}); every message names what was given and what is legal.
+     */
+    public static long[] transposeShape(String op, String shapeName, long[] outputShape, long[] valueShape, long[] f, ConvParams p) {
+        DataFormat format = p.format();
+        long[] v = format.nhwc(valueShape);
+        long[] out = format.nhwc(outputShape);
         if (out[0] == -1) out[0] = v[0];
         Tensors.requireSize(op, shapeName, out);
-        String context = shapeName + " " + Arrays.toString(outputShape) + " with value " + Tensors.shape(value)
-                + ", filter " + Arrays.toString(f) + ", strides " + Arrays.toString(strides) + ", padding " + padding
-                + ", dilations " + Arrays.toString(dilations) + ", data_format " + format;
+        String context = shapeName + " " + Arrays.toString(outputShape) + " with value " + Arrays.toString(valueShape)
+                + ", filter " + Arrays.toString(f) + ", strides " + Arrays.toString(p.strides()) + ", padding " + p.padding()
+                + ", dilations " + Arrays.toString(p.dilations()) + ", data_format " + format;
         if (f[3] != v[3]) {
             throw new IllegalArgumentException(op + ": value has " + v[3] + " channels but the filter's in_channels "
                     + "(its last entry, filter is [kh, kw, out, in]) is " + f[3] + "; " + context);
@@ -104,54 +129,31 @@ public final class Conv2D {
             throw new IllegalArgumentException(op + ": " + shapeName + " channels " + out[3] + " must equal the filter's "
                     + "out_channels " + f[2] + " (filter is [kh, kw, out, in]); " + context);
         }
-        int[] s = Spatial.hw(op, "strides", strides, format);
-        int[] d = Spatial.hw(op, "dilations", dilations, format);
+        int[][] ranges = p.transposeRange(valueShape, f);
         String[] dims = {"height", "width"};
         for (int i = 0; i < 2; i++) {
-            int[] range = Window.transposeRange((int) v[1 + i], (int) f[i], s[i], d[i], padding, dims[i]);
+            int[] range = ranges[i];
             if (range == null || out[1 + i] < range[0] || out[1 + i] > range[1]) {
                 String legal = range == null ? "no size is legal" : "legal: " + range[0] + " <= " + dims[i] + " <= " + range[1];
                 throw new IllegalArgumentException(op + ": " + shapeName + " " + dims[i] + " " + out[1 + i]
                         + " is illegal: conv2d of that size would not give value's " + dims[i] + " " + v[1 + i] + " ("
-                        + legal + " for " + padding.kind() + ": " + rule(padding) + "); " + context);
+                        + legal + " for " + p.padding().kind() + ": " + p.transposeRule() + "); " + context);
             }
         }
-        ConvGeometry g = geometry(op, out, f, strides, padding, format, dilations);
+        return format.fromNhwc(out);
+    }
+
+    /** Conv2DBackpropInput with the forward geometry of the output (input) it makes. */
+    public static INDArray conv2dBackpropInput(INDArray value, INDArray filter, ConvParams p, ConvGeometry g) {
+        DataFormat format = p.format();
+        DataType t = value.dataType();
         if (Nd4jOps.backpropInputFitsConv(g.h(), g.w(), g.oc(), g.c())) {
-            INDArray result = Tensors.uninitialized(t, Tensors.inFormat(out, format));
-            Nd4jOps.backpropInputAsConv(Tensors.dense(value), Tensors.dense(filter), result, g.h(), g.w(),
-                    format == DataFormat.NHWC);
+            INDArray result = Tensors.uninitialized(t, format.fromNhwc(new long[] {g.n(), g.h().in(), g.w().in(), g.c()}));
+            Nd4jOps.backpropInputAsConv(Tensors.dense(value), Tensors.dense(filter), result, g.h(), g.w(), format == DataFormat.NHWC);
             return result;
         }
-        INDArray dx = Tensors.uninitialized(t, out);
+        INDArray dx = Tensors.uninitialized(t, g.n(), g.h().in(), g.w().in(), g.c());
         ConvCompute.backpropInput(Tensors.toNhwc(value, format), Tensors.dense(filter), dx, g);
         return Tensors.fromNhwc(dx, format);
-    }
-
-    private static String rule(Padding p) {
-        return switch (p.kind()) {
-            case SAME -> "(in-1)*s+1 <= out <= in*s";
-            case VALID -> "(in-1)*s+ke <= out <= (in-1)*s+ke+s-1, ke=(k-1)*d+1";
-            case EXPLICIT -> "(in-1)*s+ke-pads <= out <= (in-1)*s+ke-pads+s-1";
-        };
-    }
-
-    /** The forward geometry of conv2d from an NHWC input shape and a [kh, kw, in, out] filter shape. */
-    static ConvGeometry geometry(String op, long[] x, long[] f, int[] strides, Padding padding, DataFormat format,
-                                 int[] dilations) {
-        if (padding == null) throw new IllegalArgumentException(op + ": padding is null; legal: SAME, VALID, explicit");
-        if (f.length != 4 || Arrays.stream(f).anyMatch(e -> e < 1)) {
-            throw new IllegalArgumentException(op + ": filter shape " + Arrays.toString(f)
-                    + " must be 4 positive sizes [kh, kw, in, out]");
-        }
-        if (f[2] != x[3]) {
-            throw new IllegalArgumentException(op + ": input has " + x[3] + " channels but the filter "
-                    + Arrays.toString(f) + " expects " + f[2] + " (filter is [kh, kw, in, out])");
-        }
-        int[] s = Spatial.hw(op, "strides", strides, format);
-        int[] d = Spatial.hw(op, "dilations", dilations, format);
-        Window h = Window.forward(op, "height", (int) x[1], (int) f[0], s[0], d[0], padding);
-        Window w = Window.forward(op, "width", (int) x[2], (int) f[1], s[1], d[1], padding);
-        return new ConvGeometry((int) x[0], (int) x[3], (int) f[3], h, w);
     }
 }

@@ -1,5 +1,6 @@
 package io.github.deconvspark.kernels;
 
+import io.github.deconvspark.kernels.shape.DataFormat;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -63,16 +64,9 @@ final class Tensors {
         }
     }
 
-    /** The layout's name, or a clear error for a null one. */
-    static String layout(String op, DataFormat format) {
-        if (format == null) throw new IllegalArgumentException(op + ": data_format is null; legal: NHWC, NCHW");
-        return format.name();
-    }
-
-    /** A dense C-ordered NHWC copy or the array itself when it already is one. */
+    /** A dense C-ordered NHWC array: the array itself, or a dense view of it, when it already is one (not to be closed). */
     static INDArray toNhwc(INDArray a, DataFormat format) {
-        INDArray v = format == DataFormat.NCHW ? a.permute(0, 2, 3, 1) : a;
-        return dense(v);
+        return dense(format == DataFormat.NCHW ? a.permute(0, 2, 3, 1) : a);
     }
 
     static INDArray fromNhwc(INDArray a, DataFormat format) {
@@ -80,16 +74,7 @@ final class Tensors {
     }
 
     static INDArray dense(INDArray a) {
-        return io.github.deconvspark.kernels.internal.Buf.isDense(a) ? a : a.dup('c');
-    }
-
-    /** An NHWC shape in the given layout's order (the inverse of {@link #nhwc}). */
-    static long[] inFormat(long[] nhwc, DataFormat format) {
-        return format == DataFormat.NCHW ? new long[] {nhwc[0], nhwc[3], nhwc[1], nhwc[2]} : nhwc;
-    }
-
-    static long[] nhwc(long[] shape, DataFormat format) {
-        return format == DataFormat.NCHW ? new long[] {shape[0], shape[2], shape[3], shape[1]} : shape.clone();
+        return Layouts.dense(a);
     }
 
     static INDArray uninitialized(DataType t, long... shape) {

@@ -2,6 +2,9 @@ package io.github.deconvspark.kernels;
 
 import io.github.deconvspark.kernels.internal.PoolCompute;
 import io.github.deconvspark.kernels.shape.ConvGeometry;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
+import io.github.deconvspark.kernels.shape.PoolParams;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -51,17 +54,33 @@ public final class Unpool2D {
     public static INDArray avgUnpool(INDArray pooled, long[] outputShape, int[] ksize, int[] strides, Padding padding,
                                      DataFormat format) {
         String op = "avg_unpool";
-        Tensors.requireRank4(op, "pooled", pooled, Tensors.layout(op, format));
+        Tensors.requireRank4(op, "pooled", pooled, DataFormat.layout(op, format));
         Tensors.floatType(op, "pooled", pooled, null, null);
         Tensors.requireShape(op, "output_shape", outputShape);
-        long[] out = Tensors.nhwc(outputShape, format);
+        long[] out = format.nhwc(outputShape);
         if (out[0] == -1) out[0] = pooled.size(0);
         Tensors.requireSize(op, "output_shape", out);
-        ConvGeometry g = Pool2D.geometry(op, out, ksize, strides, padding, format);
-        Pool2D.requirePooledShape(op, "pooled", pooled, g, format, pooled.dataType());
+        PoolParams p = PoolParams.of(op, ksize, strides, padding, format);
+        ConvGeometry g = p.geometry(op, format.fromNhwc(out));
+        Pool2D.requirePooledShape(op, "pooled", pooled, p, g, pooled.dataType());
         INDArray result = Tensors.uninitialized(pooled.dataType(), out);
         PoolCompute.spread(Tensors.toNhwc(pooled, format), g, result, false);
         return Tensors.fromNhwc(result, format);
+    }
+
+    /**
+     * Reads {@code source} (NHWC) at each argmax: a pooled-shaped array (argmax's shape) of the source values the
+     * argmax points at, max_unpool's transpose. An index outside its image is an error naming it.
+     */
+    public static INDArray gatherArgmax(INDArray source, INDArray argmax, boolean includeBatchInIndex) {
+        String op = "gather_argmax";
+        Tensors.requireRank4(op, "source", source, "NHWC");
+        Tensors.requireRank4(op, "argmax", argmax, "NHWC");
+        INDArray src = Tensors.dense(source);
+        INDArray out = Tensors.uninitialized(src.dataType(), argmax.shape());
+        INDArray idx = Tensors.dense(argmax.dataType() == DataType.LONG ? argmax : argmax.castTo(DataType.LONG));
+        PoolCompute.gather(src, idx, includeBatchInIndex, out);
+        return out;
     }
 
     private static long[] outputShape(String op, long[] outputShape, INDArray pooled) {

@@ -2,6 +2,8 @@ package io.github.deconvspark.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -3,6 +3,8 @@ package io.github.deconvspark.kernels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -1,11 +1,11 @@
 package io.github.deconvspark.jobs.gradcheck;
 
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.autodiff.GradientCheck;
 import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Ops;
 import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

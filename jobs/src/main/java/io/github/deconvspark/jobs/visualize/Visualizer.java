@@ -2,10 +2,9 @@ package io.github.deconvspark.jobs.visualize;
 
 import io.github.deconvspark.kernels.autodiff.ReluRule;
 import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.models.tfjs.TfjsModel;
 import io.github.deconvspark.models.viz.Projections;
 import io.github.deconvspark.models.viz.ReceptiveField;
-import io.github.deconvspark.models.tfjs.TfjsModel;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -301,7 +300,7 @@ public final class Visualizer implements AutoCloseable {
                     ReluRule rule = plan.method().equals("guided") ? ReluRule.GUIDED : ReluRule.DECONVNET;
                     Projections.Projection p = Projections.projectSeeded(rule, model.graph(), model.input(), layer, x, u.channel(), y, xx,
                             sel.value());
-                    int[] box = fields.computeIfAbsent(u.node(), n -> ReceptiveField.of(model, n)).box(y, xx, s, s);
+                    int[] box = fields.computeIfAbsent(u.node(), n -> ReceptiveField.of(model.input(), model.layer(n))).box(y, xx, s, s);
                     int bh = box[2] - box[0], bw = box[3] - box[1];
                     float[] full = p.projection().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
                     float[] crop = new float[bh * bw * c];

@@ -1,16 +1,15 @@
 package io.github.deconvspark.jobs.gradcheck;
 
 import io.github.deconvspark.kernels.Conv2D;
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.autodiff.Backward;
 import io.github.deconvspark.kernels.autodiff.Op;
 import io.github.deconvspark.kernels.autodiff.Ops;
 import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**

@@ -1,6 +1,6 @@
 package io.github.deconvspark.kernels.autodiff;
 
-import io.github.deconvspark.kernels.internal.Buf;
+import io.github.deconvspark.kernels.Layouts;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -42,10 +42,10 @@ final class Arrays2 {
     }
 
     static boolean dense(INDArray a) {
-        return Buf.isDense(a);
+        return Layouts.isDense(a);
     }
 
     static INDArray denseCopyIfNeeded(INDArray a) {
-        return Buf.isDense(a) ? a : a.dup('c');
+        return Layouts.dense(a);
     }
 }

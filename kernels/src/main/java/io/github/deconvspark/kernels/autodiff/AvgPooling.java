@@ -1,8 +1,10 @@
 package io.github.deconvspark.kernels.autodiff;
 
-import io.github.deconvspark.kernels.DataFormat;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
+import io.github.deconvspark.kernels.shape.ConvGeometry;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.PoolParams;
 import io.github.deconvspark.kernels.shape.Window;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -27,38 +29,47 @@ final class AvgPooling {
     }
 
     /** A pooling op (x to pooled) or a spreading op (pooled to an input of inputShape, format order; batch may be -1). */
-    static Tensor apply(Kind kind, Tensor x, PoolShape p, long[] inputShape) {
+    static Tensor apply(Kind kind, Tensor x, PoolParams p, long[] inputShape) {
         String op = kind.tfName;
         Shapes.requireFloat(op, "input", x);
-        if (kind.pools()) return x.graph.apply(new AvgPoolOp(kind, p, x.shape), p.pooled(op, x.shape), x.dataType, x);
+        if (kind.pools()) {
+            ConvGeometry g = p.geometry(op, x.shape);
+            return x.graph.apply(new AvgPoolOp(kind, p, g, x.shape), p.pooledShape(g), x.dataType, x);
+        }
         if (inputShape == null || inputShape.length != 4) {
             throw new IllegalArgumentException(op + ": the input shape must have 4 entries, got " + Arrays.toString(inputShape));
         }
         long[] shape = inputShape.clone();
         if (shape[0] == -1) shape[0] = x.shape[0];
-        p.requirePooled(op, "pooled", x, shape);
-        return x.graph.apply(new AvgPoolOp(kind, p, shape), shape, x.dataType, x);
+        ConvGeometry g = MaxPooling.requirePooled(op, "pooled", x, shape, p);
+        return x.graph.apply(new AvgPoolOp(kind, p, g, shape), shape, x.dataType, x);
     }
 
-    static final class AvgPoolOp extends Op {
+    static final class AvgPoolOp extends Op implements Windowed {
         final Kind kind;
-        final PoolShape p;
+        final PoolParams p;
+        /** The pooling's geometry over the unpooled side. */
+        final ConvGeometry g;
         /** The shape of the unpooled side (format order). */
         final long[] full;
 
-        AvgPoolOp(Kind kind, PoolShape p, long[] full) {
+        AvgPoolOp(Kind kind, PoolParams p, ConvGeometry g, long[] full) {
             this.kind = kind;
             this.p = p;
+            this.g = g;
             this.full = full;
         }
 
         @Override public String type() { return kind.tfName; }
 
+        /** The windows of the pooling ops; the spreading ones (grad, unpool) write windows, they read none. */
+        @Override public ConvGeometry geometry() { return kind.pools() ? g : null; }
+
         @Override public INDArray forward(INDArray[] in) {
             INDArray x = in[0];
             return switch (kind) {
-                case AVG_POOL -> Pool2D.avgPool(x, p.ksize(), p.strides(), p.padding(), p.format());
-                case AVG_POOL_GRAD -> Pool2D.avgPoolGrad(full, x, p.ksize(), p.strides(), p.padding(), p.format());
+                case AVG_POOL -> Pool2D.avgPool(x, p, g);
+                case AVG_POOL_GRAD -> Pool2D.avgPoolGrad(x, p, g);
                 case AVG_UNPOOL -> Unpool2D.avgUnpool(x, full, p.ksize(), p.strides(), p.padding(), p.format());
                 case SUM_POOL -> sumPool(x);
             };
@@ -66,8 +77,8 @@ final class AvgPooling {
 
         /** The average times each window's real-cell count. */
         private INDArray sumPool(INDArray x) {
-            INDArray avg = Pool2D.avgPool(x, p.ksize(), p.strides(), p.padding(), p.format());
-            Window[] w = p.windows(type(), full);
+            INDArray avg = Pool2D.avgPool(x, p, g);
+            Window[] w = {g.h(), g.w()};
             double[] counts = new double[w[0].out() * w[1].out()];
             for (int oy = 0; oy < w[0].out(); oy++) {
                 for (int ox = 0; ox < w[1].out(); ox++) counts[oy * w[1].out() + ox] = real(w[0], oy) * real(w[1], ox);

@@ -1,6 +1,6 @@
 package io.github.deconvspark.kernels.autodiff;
 
-import io.github.deconvspark.kernels.DataFormat;
+import io.github.deconvspark.kernels.shape.DataFormat;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

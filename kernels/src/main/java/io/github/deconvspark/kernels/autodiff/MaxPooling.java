@@ -1,15 +1,15 @@
 package io.github.deconvspark.kernels.autodiff;
 
-import io.github.deconvspark.kernels.DataFormat;
+import io.github.deconvspark.kernels.Layouts;
 import io.github.deconvspark.kernels.MaxPoolWithArgmax;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
-import io.github.deconvspark.kernels.internal.Buf;
-import java.nio.LongBuffer;
+import io.github.deconvspark.kernels.shape.ConvGeometry;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.PoolParams;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Max pooling by its switches. max_pool's backward is MaxPoolGrad: the gradient placed at the
@@ -21,21 +21,28 @@ import org.nd4j.linalg.factory.Nd4j;
 final class MaxPooling {
     private MaxPooling() {}
 
-    static Tensor maxPool(Tensor x, PoolShape p) {
+    static Tensor maxPool(Tensor x, PoolParams p) {
         String op = "MaxPool";
         Shapes.requireFloat(op, "input", x);
-        return x.graph.apply(new MaxPool(p), p.pooled(op, x.shape), x.dataType, x);
+        ConvGeometry g = p.geometry(op, x.shape);
+        return x.graph.apply(new MaxPool(p, g), p.pooledShape(g), x.dataType, x);
     }
 
-    static final class MaxPool extends Op {
-        final PoolShape p;
+    static final class MaxPool extends Op implements Windowed {
+        final PoolParams p;
+        final ConvGeometry g;
 
-        MaxPool(PoolShape p) { this.p = p; }
+        MaxPool(PoolParams p, ConvGeometry g) {
+            this.p = p;
+            this.g = g;
+        }
 
         @Override public String type() { return "MaxPool"; }
 
+        @Override public ConvGeometry geometry() { return g; }
+
         @Override public INDArray forward(INDArray[] in) {
-            return Pool2D.maxPool(in[0], p.ksize(), p.strides(), p.padding(), p.format());
+            return Pool2D.maxPool(in[0], p, g);
         }
 
         @Override public Tensor[] backward(Backward b) {
@@ -48,22 +55,37 @@ final class MaxPooling {
      * Its own gradient, built only when differentiated again, routes through the switches:
      * gather at the forward input's argmax for the grad input; none for the input (piecewise constant).
      */
-    static Tensor maxPoolGrad(Tensor x, Tensor grad, PoolShape p) {
-        p.requirePooled("MaxPoolGrad", "grad", grad, x.shape);
+    static Tensor maxPoolGrad(Tensor x, Tensor grad, PoolParams p) {
+        ConvGeometry g = requirePooled("MaxPoolGrad", "grad", grad, x.shape, p);
         Shapes.sameGraph("MaxPoolGrad", x, grad);
-        return x.graph.apply(new MaxPoolGrad(p), x.shape, x.dataType, x, grad);
+        return x.graph.apply(new MaxPoolGrad(p, g), x.shape, x.dataType, x, grad);
+    }
+
+    /** Checks that pooled is what pooling an input of shape input gives; returns that pooling's geometry. */
+    static ConvGeometry requirePooled(String op, String name, Tensor pooled, long[] input, PoolParams p) {
+        ConvGeometry g = p.geometry(op, input);
+        long[] expected = p.pooledShape(g);
+        if (!Arrays.equals(expected, pooled.shape)) {
+            throw new IllegalArgumentException(op + ": " + name + " " + pooled + " must have the pooled shape "
+                    + Arrays.toString(expected) + " of an input " + Arrays.toString(input) + " (" + p + ")");
+        }
+        return g;
     }
 
     static final class MaxPoolGrad extends Op {
-        final PoolShape p;
+        final PoolParams p;
+        final ConvGeometry g;
 
-        MaxPoolGrad(PoolShape p) { this.p = p; }
+        MaxPoolGrad(PoolParams p, ConvGeometry g) {
+            this.p = p;
+            this.g = g;
+        }
 
         @Override public String type() { return "MaxPoolGrad"; }
 
         /** inputs: x, grad. */
         @Override public INDArray forward(INDArray[] in) {
-            return Pool2D.maxPoolGrad(in[0], in[1], p.ksize(), p.strides(), p.padding(), p.format());
+            return Pool2D.maxPoolGrad(in[0], in[1], p, g);
         }
 
         @Override public Tensor[] backward(Backward b) {
@@ -72,28 +94,32 @@ final class MaxPooling {
     }
 
     /** int64 argmax (TF's max_pool_with_argmax indices, over NHWC even for NCHW input) of every window. */
-    static Tensor argmax(Tensor x, PoolShape p, boolean includeBatchInIndex) {
+    static Tensor argmax(Tensor x, PoolParams p, boolean includeBatchInIndex) {
         String op = "MaxPoolWithArgmax";
         Shapes.requireFloat(op, "input", x);
-        long[] pooled = p.nhwc(p.pooled(op, x.shape));
-        return x.graph.apply(new Argmax(p, includeBatchInIndex), pooled, DataType.LONG, x);
+        ConvGeometry g = p.geometry(op, x.shape);
+        return x.graph.apply(new Argmax(g, includeBatchInIndex, p.format()), new long[] {g.n(), g.h().out(), g.w().out(), g.c()},
+                DataType.LONG, x);
     }
 
-    static final class Argmax extends Op {
-        final PoolShape p;
+    static final class Argmax extends Op implements Windowed {
+        final ConvGeometry g;
         final boolean includeBatch;
+        final DataFormat format;
 
-        Argmax(PoolShape p, boolean includeBatch) {
-            this.p = p;
+        Argmax(ConvGeometry g, boolean includeBatch, DataFormat format) {
+            this.g = g;
             this.includeBatch = includeBatch;
+            this.format = format;
         }
 
         @Override public String type() { return "MaxPoolArgmax"; }
 
+        @Override public ConvGeometry geometry() { return g; }
+
         @Override public INDArray forward(INDArray[] in) {
-            String op = type();
-            INDArray x = PoolShape.toNhwc(in[0], p.format());
-            MaxPoolWithArgmax r = Pool2D.maxPoolWithArgmax(x, p.kHw(op), p.sHw(op), p.padding(), includeBatch);
+            INDArray x = Layouts.toNhwc(in[0], format);
+            MaxPoolWithArgmax r = Pool2D.maxPoolWithArgmax(x, g, includeBatch);
             Arrays2.closeUnless(x, in);
             r.output().close();
             return r.argmax();
@@ -116,7 +142,7 @@ final class MaxPooling {
         }
         long[] out = outputShape.clone();
         if (out[0] == -1) out[0] = pooled.shape[0];
-        int c = format == DataFormat.NCHW ? 1 : 3;
+        int c = format.channelAxis();
         if (out[0] != pooled.shape[0] || out[c] != pooled.shape[c]) {
             throw new IllegalArgumentException(op + ": output_shape " + Arrays.toString(outputShape) + " must have pooled's batch and channels ("
                     + pooled + ", " + format + ")");
@@ -127,7 +153,7 @@ final class MaxPooling {
     private static void requireArgmax(String op, Tensor values, Tensor argmax, DataFormat format) {
         if (argmax.dataType != DataType.LONG) throw new IllegalArgumentException(op + ": argmax " + argmax + " must be LONG");
         long[] v = values.shape;
-        long[] nhwc = format == DataFormat.NCHW && v.length == 4 ? new long[] {v[0], v[2], v[3], v[1]} : v;
+        long[] nhwc = v.length == 4 ? format.nhwc(v) : v;
         if (!Arrays.equals(nhwc, argmax.shape)) {
             throw new IllegalArgumentException(op + ": argmax " + argmax + " must have the NHWC shape of " + values + " (" + format + ")");
         }
@@ -148,12 +174,10 @@ final class MaxPooling {
 
         /** inputs: pooled, argmax. */
         @Override public INDArray forward(INDArray[] in) {
-            INDArray v = PoolShape.toNhwc(in[0], format);
-            long[] out = format == DataFormat.NCHW
-                    ? new long[] {outputShape[0], outputShape[2], outputShape[3], outputShape[1]} : outputShape;
-            INDArray r = Unpool2D.maxUnpool(v, in[1], out, includeBatch);
+            INDArray v = Layouts.toNhwc(in[0], format);
+            INDArray r = Unpool2D.maxUnpool(v, in[1], format.nhwc(outputShape), includeBatch);
             Arrays2.closeUnless(v, in);
-            return PoolShape.fromNhwc(r, format);
+            return Layouts.fromNhwcOwned(r, format);
         }
 
         @Override public Tensor[] backward(Backward b) {
@@ -169,9 +193,8 @@ final class MaxPooling {
         if (argmax.dataType != DataType.LONG || argmax.rank() != 4 || source.rank() != 4) {
             throw new IllegalArgumentException(op + ": source " + source + " and argmax " + argmax + " must be 4-D, argmax LONG");
         }
-        long[] a = argmax.shape;
-        long[] out = format == DataFormat.NCHW ? new long[] {a[0], a[3], a[1], a[2]} : a.clone();
-        int c = format == DataFormat.NCHW ? 1 : 3;
+        long[] out = format.fromNhwc(argmax.shape);
+        int c = format.channelAxis();
         if (out[0] != source.shape[0] || out[c] != source.shape[c]) {
             throw new IllegalArgumentException(op + ": argmax " + argmax + " must have source's batch and channels (" + source + ")");
         }
@@ -191,26 +214,10 @@ final class MaxPooling {
 
         /** inputs: source, argmax. */
         @Override public INDArray forward(INDArray[] in) {
-            INDArray src = PoolShape.toNhwc(in[0], format);
-            INDArray out = Nd4j.createUninitialized(src.dataType(), in[1].shape());
-            Buf s = Buf.of(src);
-            Buf o = Buf.of(out);
-            LongBuffer idx = in[1].data().asNioLong();
-            long n = src.size(0);
-            long image = src.length() / n;
-            long perImage = out.length() / n;
-            for (int i = 0; i < out.length(); i++) {
-                long b = i / perImage;
-                long at = idx.get(i) + (includeBatch ? 0 : b * image);
-                if (at < b * image || at >= (b + 1) * image) {
-                    throw new IllegalArgumentException("GatherArgmax: argmax " + idx.get(i) + " at element " + i
-                            + " points outside image " + b + " of " + Arrays.toString(src.shape()) + " NHWC (include_batch_in_index="
-                            + includeBatch + ")");
-                }
-                o.set(i, s.get((int) at));
-            }
+            INDArray src = Layouts.toNhwc(in[0], format);
+            INDArray out = Unpool2D.gatherArgmax(src, in[1], includeBatch);
             Arrays2.closeUnless(src, in);
-            return PoolShape.fromNhwc(out, format);
+            return Layouts.fromNhwcOwned(out, format);
         }
 
         @Override public Tensor[] backward(Backward b) {

@@ -1,7 +1,9 @@
 package io.github.deconvspark.kernels.autodiff;
 
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.Padding;
+import io.github.deconvspark.kernels.shape.ConvParams;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
+import io.github.deconvspark.kernels.shape.PoolParams;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -102,7 +104,12 @@ public final class Ops {
     // ---- convolution ----
 
     public static Tensor conv2d(Tensor input, Tensor filter, int[] strides, Padding padding, DataFormat format, int[] dilations) {
-        return Convolutions.conv2d(input, filter, new Convolutions.Conv(strides, padding, format, dilations));
+        return Convolutions.conv2d(input, filter, ConvParams.of("Conv2D", strides, padding, format, dilations));
+    }
+
+    /** conv2d with its parameters made once ({@link ConvParams#of}), as the model loaders build them. */
+    public static Tensor conv2d(Tensor input, Tensor filter, ConvParams params) {
+        return Convolutions.conv2d(input, filter, params);
     }
 
     public static Tensor conv2d(Tensor input, Tensor filter, int[] strides, Padding padding) {
@@ -112,23 +119,33 @@ public final class Ops {
     /** filter is [kh, kw, out, in]; outputShape in format order, its batch may be -1 (value's batch). */
     public static Tensor conv2dTranspose(Tensor value, Tensor filter, long[] outputShape, int[] strides, Padding padding,
                                          DataFormat format, int[] dilations) {
-        return Convolutions.backpropInput(outputShape, filter, value, new Convolutions.Conv(strides, padding, format, dilations));
+        return Convolutions.backpropInput(outputShape, filter, value, ConvParams.of("Conv2DBackpropInput", strides, padding, format, dilations));
     }
 
     public static Tensor conv2dBackpropInput(long[] inputShape, Tensor filter, Tensor outBackprop, int[] strides, Padding padding,
                                              DataFormat format, int[] dilations) {
-        return Convolutions.backpropInput(inputShape, filter, outBackprop, new Convolutions.Conv(strides, padding, format, dilations));
+        return Convolutions.backpropInput(inputShape, filter, outBackprop, ConvParams.of("Conv2DBackpropInput", strides, padding, format,
+                dilations));
     }
 
     public static Tensor conv2dBackpropFilter(Tensor input, long[] filterShape, Tensor outBackprop, int[] strides, Padding padding,
                                               DataFormat format, int[] dilations) {
-        return Convolutions.backpropFilter(input, filterShape, outBackprop, new Convolutions.Conv(strides, padding, format, dilations));
+        return Convolutions.backpropFilter(input, filterShape, outBackprop, ConvParams.of("Conv2DBackpropFilter", strides, padding, format,
+                dilations));
     }
 
     // ---- pooling ----
 
     public static Tensor maxPool(Tensor input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return MaxPooling.maxPool(input, new PoolShape(ksize, strides, padding, format));
+        return MaxPooling.maxPool(input, PoolParams.of("MaxPool", ksize, strides, padding, format));
+    }
+
+    public static Tensor maxPool(Tensor input, PoolParams params) {
+        return MaxPooling.maxPool(input, params);
+    }
+
+    public static Tensor avgPool(Tensor input, PoolParams params) {
+        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL, input, params, null);
     }
 
     /** Pooled values and their int64 argmax, NHWC as in TF; the values' gradient routes through the argmax. */
@@ -136,7 +153,7 @@ public final class Ops {
 
     public static PooledWithArgmax maxPoolWithArgmax(Tensor input, int[] ksize, int[] strides, Padding padding,
                                                      boolean includeBatchInIndex) {
-        PoolShape p = new PoolShape(ksize, strides, padding, DataFormat.NHWC);
+        PoolParams p = PoolParams.of("MaxPoolWithArgmax", ksize, strides, padding, DataFormat.NHWC);
         Tensor argmax = MaxPooling.argmax(input, p, includeBatchInIndex);
         return new PooledWithArgmax(MaxPooling.gather(input, argmax, DataFormat.NHWC, includeBatchInIndex), argmax);
     }
@@ -148,27 +165,26 @@ public final class Ops {
 
     /** TF's MaxPoolGrad: grad routed to each window's first maximum of input. */
     public static Tensor maxPoolGrad(Tensor input, Tensor grad, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        PoolShape p = new PoolShape(ksize, strides, padding, format);
-        return MaxPooling.maxPoolGrad(input, grad, p);
+        return MaxPooling.maxPoolGrad(input, grad, PoolParams.of("MaxPoolGrad", ksize, strides, padding, format));
     }
 
     public static Tensor avgPool(Tensor input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL, input, new PoolShape(ksize, strides, padding, format), null);
+        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL, input, PoolParams.of("AvgPool", ksize, strides, padding, format), null);
     }
 
     /** TF's AvgPoolGrad for an input of inputShape (format order). */
     public static Tensor avgPoolGrad(long[] inputShape, Tensor grad, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL_GRAD, grad, new PoolShape(ksize, strides, padding, format), inputShape);
+        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL_GRAD, grad, PoolParams.of("AvgPoolGrad", ksize, strides, padding, format), inputShape);
     }
 
     /** The tutorial's average unpooling: each value copied into its window's real cells, undivided. */
     public static Tensor avgUnpool(Tensor pooled, long[] outputShape, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return AvgPooling.apply(AvgPooling.Kind.AVG_UNPOOL, pooled, new PoolShape(ksize, strides, padding, format), outputShape);
+        return AvgPooling.apply(AvgPooling.Kind.AVG_UNPOOL, pooled, PoolParams.of("AvgUnpool", ksize, strides, padding, format), outputShape);
     }
 
     /** Each window's sum over its real cells: the transpose of {@link #avgUnpool}. */
     public static Tensor sumPool(Tensor input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return AvgPooling.apply(AvgPooling.Kind.SUM_POOL, input, new PoolShape(ksize, strides, padding, format), null);
+        return AvgPooling.apply(AvgPooling.Kind.SUM_POOL, input, PoolParams.of("SumPool", ksize, strides, padding, format), null);
     }
 
     // ---- per channel ----

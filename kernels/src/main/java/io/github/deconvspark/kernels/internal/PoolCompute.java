@@ -219,6 +219,29 @@ public final class PoolCompute {
         });
     }
 
+    /**
+     * Reads source at each argmax (max unpooling's transpose): output[i] = source[argmax[i]] within image i's image.
+     * The message of an index outside its image is the autodiff's GatherArgmax message.
+     */
+    public static void gather(INDArray source, INDArray argmax, boolean batchInIndex, INDArray output) {
+        Buf s = Buf.of(source);
+        Buf o = Buf.of(output);
+        LongBuffer idx = argmax.data().asNioLong();
+        long n = source.size(0);
+        long image = source.length() / n;
+        long perImage = output.length() / n;
+        for (int i = 0; i < output.length(); i++) {
+            long b = i / perImage;
+            long at = idx.get(i) + (batchInIndex ? 0 : b * image);
+            if (at < b * image || at >= (b + 1) * image) {
+                throw new IllegalArgumentException("GatherArgmax: argmax " + idx.get(i) + " at element " + i
+                        + " points outside image " + b + " of " + Arrays.toString(source.shape()) + " NHWC (include_batch_in_index="
+                        + batchInIndex + ")");
+            }
+            o.set(i, s.get((int) at));
+        }
+    }
+
     private static int ceilDiv(int a, int b) {
         return Math.floorDiv(a + b - 1, b);
     }

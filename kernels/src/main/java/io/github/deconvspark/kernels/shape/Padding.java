@@ -1,4 +1,4 @@
-package io.github.deconvspark.kernels;
+package io.github.deconvspark.kernels.shape;
 
 import java.util.Objects;
 

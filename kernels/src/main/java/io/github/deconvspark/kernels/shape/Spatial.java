@@ -1,6 +1,5 @@
 package io.github.deconvspark.kernels.shape;
 
-import io.github.deconvspark.kernels.DataFormat;
 import java.util.Arrays;
 
 /** Reads TensorFlow-style per-dimension arguments (strides, ksize, dilations) into {height, width}. */

@@ -1,7 +1,5 @@
 package io.github.deconvspark.kernels.shape;
 
-import io.github.deconvspark.kernels.Padding;
-
 /**
  * TensorFlow's sliding-window arithmetic along one spatial dimension (from
  * {@code kernel_shape_util.cc}): output size and the padding before/after.

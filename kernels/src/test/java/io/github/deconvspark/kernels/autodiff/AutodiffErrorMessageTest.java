@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.Padding;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

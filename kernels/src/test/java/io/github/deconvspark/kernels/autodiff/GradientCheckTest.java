@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.Padding;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.deconvspark.kernels.Conv2D;
-import io.github.deconvspark.kernels.DataFormat;
 import io.github.deconvspark.kernels.MaxPoolWithArgmax;
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -2,8 +2,8 @@ package io.github.deconvspark.kernels.autodiff;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.Padding;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;

@@ -7,8 +7,10 @@ import static io.github.deconvspark.kernels.autodiff.OpCase.POSITIVE;
 import static io.github.deconvspark.kernels.autodiff.OpCase.in;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.Padding;
+import io.github.deconvspark.kernels.shape.ConvParams;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
+import io.github.deconvspark.kernels.shape.PoolParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -104,7 +106,7 @@ class OpGradientTest {
             int[] d = {dh, dw};
             long[] x = f == DataFormat.NHWC ? new long[] {n, h, w, ci} : new long[] {n, ci, h, w};
             long[] filter = {kh, kw, ci, co};
-            Convolutions.Conv conv = new Convolutions.Conv(s, p, f, d);
+            ConvParams conv = ConvParams.of("test", s, p, f, d);
             long[] y = conv.outputShape("test", x, filter);
             String cfg = "seed " + seed + ": " + conv;
             c.add(new OpCase("conv2d " + cfg, List.of(in(ANY, x), in(ANY, filter)),
@@ -138,8 +140,8 @@ class OpGradientTest {
             int h = kh + r.nextInt(4);
             int w = kw + r.nextInt(4);
             long[] x = f == DataFormat.NHWC ? new long[] {n, h, w, ch} : new long[] {n, ch, h, w};
-            PoolShape ps = new PoolShape(k, s, p, f);
-            long[] y = ps.pooled("test", x);
+            PoolParams ps = PoolParams.of("test", k, s, p, f);
+            long[] y = ps.pooledShape("test", x);
             String cfg = "seed " + seed + ": " + ps;
             c.add(new OpCase("maxPool " + cfg, List.of(in(DISTINCT, x)), t -> Ops.maxPool(t.get(0), k, s, p, f)));
             c.add(new OpCase("avgPool " + cfg, List.of(in(ANY, x)), t -> Ops.avgPool(t.get(0), k, s, p, f)));

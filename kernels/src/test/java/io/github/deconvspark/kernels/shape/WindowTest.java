@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.github.deconvspark.kernels.Padding;
+import io.github.deconvspark.kernels.shape.Padding;
 import org.junit.jupiter.api.Test;
 
 /** Table tests of TF's window arithmetic (SEMANTICS.md, kernel_shape_util.cc). */

@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.github.deconvspark.kernels.Conv2D;
+import io.github.deconvspark.kernels.MaxPoolWithArgmax;
+import io.github.deconvspark.kernels.Pool2D;
+import io.github.deconvspark.kernels.Unpool2D;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
@@ -15,19 +21,11 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import io.github.deconvspark.kernels.Conv2D;
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.MaxPoolWithArgmax;
-import io.github.deconvspark.kernels.Padding;
-import io.github.deconvspark.kernels.Pool2D;
-import io.github.deconvspark.kernels.Unpool2D;
 
 /**
  * Our kernels against real TensorFlow: one dynamic test per case of the oracle's reference file (named by

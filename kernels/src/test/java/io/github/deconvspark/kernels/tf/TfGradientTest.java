@@ -2,12 +2,12 @@ package io.github.deconvspark.kernels.tf;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.autodiff.Gradients;
 import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Ops;
 import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

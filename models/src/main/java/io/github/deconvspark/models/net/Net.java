@@ -1,8 +1,7 @@
 package io.github.deconvspark.models.net;
 
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Gradients;
+import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Ops;
 import io.github.deconvspark.kernels.autodiff.Tensor;
 import java.util.ArrayList;
@@ -48,11 +47,11 @@ public final class Net implements AutoCloseable {
         int pi = 0;
         for (NetSpec.Layer l : spec.layers()) {
             h = switch (l.kind()) {
-                case "conv" -> Ops.biasAdd(Ops.conv2d(h, params.get(pi++), new int[] {l.stride()}, l.padding()), params.get(pi++));
+                case "conv" -> Ops.biasAdd(Ops.conv2d(h, params.get(pi++), l.convParams()), params.get(pi++));
                 case "dense" -> Ops.biasAdd(Ops.matmul(h, params.get(pi++)), params.get(pi++));
                 case "relu" -> Ops.relu(h);
-                case "maxpool" -> Ops.maxPool(h, new int[] {l.k()}, new int[] {l.stride()}, l.padding(), DataFormat.NHWC);
-                case "avgpool" -> Ops.avgPool(h, new int[] {l.k()}, new int[] {l.stride()}, l.padding(), DataFormat.NHWC);
+                case "maxpool" -> Ops.maxPool(h, l.poolParams());
+                case "avgpool" -> Ops.avgPool(h, l.poolParams());
                 case "flatten" -> Ops.reshape(h, batch, -1);
                 default -> throw new AssertionError(l.kind());
             };

@@ -1,7 +1,10 @@
 package io.github.deconvspark.models.net;
 
-import io.github.deconvspark.kernels.Padding;
-import io.github.deconvspark.kernels.shape.Window;
+import io.github.deconvspark.kernels.shape.ConvGeometry;
+import io.github.deconvspark.kernels.shape.ConvParams;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
+import io.github.deconvspark.kernels.shape.PoolParams;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,6 +45,16 @@ public final class NetSpec {
 
         public long[] biasShape() {
             return new long[] {units};
+        }
+
+        /** A conv layer's parameters (NHWC, no dilation), as the graph's conv2d takes them. */
+        public ConvParams convParams() {
+            return ConvParams.of(kind, new int[] {stride}, padding, DataFormat.NHWC, new int[] {1});
+        }
+
+        /** A pool layer's parameters (NHWC, a square window). */
+        public PoolParams poolParams() {
+            return PoolParams.of(kind, new int[] {k}, new int[] {stride}, padding, DataFormat.NHWC);
         }
     }
 
@@ -121,8 +134,9 @@ public final class NetSpec {
                     int k = square(w[1], where);
                     int filters = num(w[2], where, "filters", 1, 1 << 16);
                     Opts o = options(w, 3, where, 1, Padding.VALID);
-                    int[] out = spatial("conv", shape, k, o.stride, o.padding, where, filters);
-                    layers.add(new Layer("conv", "conv" + (++convs), k, filters, o.stride, o.padding, shape, out));
+                    Layer l = new Layer("conv", "conv" + (++convs), k, filters, o.stride, o.padding, shape, null);
+                    int[] out = spatial(l, where);
+                    layers.add(new Layer(l.kind(), l.name(), k, filters, o.stride, o.padding, shape, out));
                     shape = out;
                 }
                 case "maxpool", "avgpool" -> {
@@ -130,8 +144,9 @@ public final class NetSpec {
                     if (w.length < 2) throw new IllegalArgumentException(where + ": '" + kind + "' takes a window, e.g. '" + kind + " 2x2'");
                     int k = square(w[1], where);
                     Opts o = options(w, 2, where, k, Padding.VALID);
-                    int[] out = spatial(kind, shape, k, o.stride, o.padding, where, shape[2]);
-                    layers.add(new Layer(kind, "pool" + (++pools), k, 0, o.stride, o.padding, shape, out));
+                    Layer l = new Layer(kind, "pool" + (++pools), k, 0, o.stride, o.padding, shape, null);
+                    int[] out = spatial(l, where);
+                    layers.add(new Layer(kind, l.name(), k, 0, o.stride, o.padding, shape, out));
                     shape = out;
                 }
                 case "relu" -> {
@@ -189,11 +204,14 @@ public final class NetSpec {
         return new Opts(stride, padding);
     }
 
-    private static int[] spatial(String op, int[] shape, int k, int stride, Padding p, String where, int channels) {
+    /** A conv or pool layer's output shape [H, W, C], from the same parameters the graph's op is built with. */
+    private static int[] spatial(Layer l, String where) {
+        int[] in = l.inShape();
+        long[] x = {1, in[0], in[1], in[2]};
         try {
-            Window h = Window.forward(op, "height", shape[0], k, stride, 1, p);
-            Window wd = Window.forward(op, "width", shape[1], k, stride, 1, p);
-            return new int[] {h.out(), wd.out(), channels};
+            ConvGeometry g = l.kind().equals("conv") ? l.convParams().geometry(l.kind(), x, l.kernelShape())
+                    : l.poolParams().geometry(l.kind(), x);
+            return new int[] {g.h().out(), g.w().out(), g.oc()};
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
         }

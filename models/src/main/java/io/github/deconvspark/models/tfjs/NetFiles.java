@@ -1,9 +1,8 @@
 package io.github.deconvspark.models.tfjs;
 
+import io.github.deconvspark.kernels.shape.Padding;
 import io.github.deconvspark.models.json.Json;
 import io.github.deconvspark.models.json.JsonOut;
-
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.models.net.Net;
 import io.github.deconvspark.models.net.NetSpec;
 import java.nio.ByteBuffer;

@@ -1,10 +1,12 @@
 package io.github.deconvspark.models.tfjs;
 
-import io.github.deconvspark.kernels.DataFormat;
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Ops;
 import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.kernels.shape.ConvParams;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
+import io.github.deconvspark.kernels.shape.PoolParams;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +25,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * order. Float values are graph tensors; int32 constants (axes, shapes, paddings, permutations)
  * are kept as plain values and become float constants only where an op takes them as data.
  */
-public final class TfjsGraphBuilder {
+final class TfjsGraphBuilder {
     /** The ops this loader knows; anything else is an error naming the op and node. */
     static final Set<String> SUPPORTED = new TreeSet<>(List.of(
             "Placeholder", "Const", "Identity", "StopGradient", "Snapshot",
@@ -256,7 +258,7 @@ public final class TfjsGraphBuilder {
         return format(n, source);
     }
 
-    public static DataFormat format(TfjsNode n, String source) {
+    static DataFormat format(TfjsNode n, String source) {
         String f = n.string("data_format", "NHWC");
         return switch (f) {
             case "NHWC" -> DataFormat.NHWC;
@@ -269,7 +271,7 @@ public final class TfjsGraphBuilder {
         return padding(n, f, source);
     }
 
-    public static Padding padding(TfjsNode n, DataFormat f, String source) {
+    static Padding padding(TfjsNode n, DataFormat f, String source) {
         String p = n.string("padding", null);
         if (p == null) throw new IllegalArgumentException(n + " of " + source + ": no padding attr (TF requires one: SAME, VALID or EXPLICIT)");
         switch (p) {
@@ -288,9 +290,14 @@ public final class TfjsGraphBuilder {
         }
     }
 
-    private Tensor conv(TfjsNode n) {
+    /** A conv node's parameters, from its attributes (TF's NodeDef: 4-entry strides and dilations, padding required). */
+    private ConvParams convParams(TfjsNode n) {
         DataFormat f = format(n);
-        return Ops.conv2d(t(n, 0), t(n, 1), four(n, "strides", null), padding(n, f), f, four(n, "dilations", new int[] {1, 1, 1, 1}));
+        return ConvParams.of(n.op(), four(n, "strides", null), padding(n, f), f, four(n, "dilations", new int[] {1, 1, 1, 1}));
+    }
+
+    private Tensor conv(TfjsNode n) {
+        return Ops.conv2d(t(n, 0), t(n, 1), convParams(n));
     }
 
     /** A 4-entry list attr (strides, dilations, ksize of a NodeDef: TF requires 4; none means {@code dflt}, or is an error). */
@@ -309,22 +316,20 @@ public final class TfjsGraphBuilder {
 
     /** Depthwise conv (NHWC) as one conv2d per input channel over [kh, kw, 1, multiplier], concatenated: channel c*m + j. */
     private Tensor depthwise(TfjsNode n) {
-        DataFormat f = format(n);
-        if (f != DataFormat.NHWC) throw new IllegalArgumentException(n + " of " + source + ": only NHWC is supported");
+        ConvParams p = convParams(n);
+        if (p.format() != DataFormat.NHWC) throw new IllegalArgumentException(n + " of " + source + ": only NHWC is supported");
         Tensor x = t(n, 0), w = t(n, 1);
         if (x.rank() != 4 || w.rank() != 4 || w.size(2) != x.size(3)) {
             throw new IllegalArgumentException(n + " of " + source + ": filter " + w + " must be [kh, kw, " + (x.rank() == 4 ? x.size(3) : "C")
                     + ", multiplier] for input " + x);
         }
-        Padding p = padding(n, f);
-        int[] strides = four(n, "strides", null), dil = four(n, "dilations", new int[] {1, 1, 1, 1});
         long c = x.size(3);
-        if (c == 1) return Ops.conv2d(x, w, strides, p, f, dil);
+        if (c == 1) return Ops.conv2d(x, w, p);
         List<Tensor> parts = new ArrayList<>();
         for (long k = 0; k < c; k++) {
             Tensor xs = Ops.slice(x, new long[] {0, 0, 0, k}, new long[] {-1, -1, -1, 1});
             Tensor ws = Ops.slice(w, new long[] {0, 0, k, 0}, new long[] {-1, -1, 1, -1});
-            parts.add(Ops.conv2d(xs, ws, strides, p, f, dil));
+            parts.add(Ops.conv2d(xs, ws, p));
         }
         return Ops.concat(3, parts);
     }
@@ -367,9 +372,8 @@ public final class TfjsGraphBuilder {
 
     private Tensor pool(TfjsNode n) {
         DataFormat f = format(n);
-        int[] ksize = four(n, "ksize", null), strides = four(n, "strides", null);
-        Padding p = padding(n, f);
-        return n.op().equals("MaxPool") ? Ops.maxPool(t(n, 0), ksize, strides, p, f) : Ops.avgPool(t(n, 0), ksize, strides, p, f);
+        PoolParams p = PoolParams.of(n.op(), four(n, "ksize", null), four(n, "strides", null), padding(n, f), f);
+        return n.op().equals("MaxPool") ? Ops.maxPool(t(n, 0), p) : Ops.avgPool(t(n, 0), p);
     }
 
     private Tensor batchNorm(TfjsNode n) {

@@ -1,18 +1,17 @@
 package io.github.deconvspark.models.viz;
 
-import io.github.deconvspark.models.tfjs.TfjsGearTest;
-import io.github.deconvspark.models.tfjs.TfjsModel;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.deconvspark.kernels.Conv2D;
-import io.github.deconvspark.kernels.DataFormat;
 import io.github.deconvspark.kernels.MaxPoolWithArgmax;
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
 import io.github.deconvspark.kernels.autodiff.ReluRule;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
+import io.github.deconvspark.models.tfjs.TfjsGearTest;
+import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +81,7 @@ class DeconvnetGearTest {
                     assertTrue(maxRef > 0, "an all-zero projection tests nothing");
                     // the projection lives inside the receptive field: VALID 3x3 convs and 2x2/2 pools give
                     // conv2d_2: size 5, jump 1; conv2d_4: size 20, jump 4; conv2d_6: size 80, jump 16
-                    int[] box = ReceptiveField.of(m, P + "conv2d_" + k + "/Relu").box(at[0], at[1], 198, 198);
+                    int[] box = ReceptiveField.of(m.input(), m.layer(P + "conv2d_" + k + "/Relu")).box(at[0], at[1], 198, 198);
                     int size = Map.of(2, 5, 4, 20, 6, 80).get(k), jump = Map.of(2, 1, 4, 4, 6, 16).get(k);
                     assertEquals(List.of(at[0] * jump, at[1] * jump, Math.min(198, at[0] * jump + size), Math.min(198, at[1] * jump + size)),
                             List.of(box[0], box[1], box[2], box[3]), "receptive field");

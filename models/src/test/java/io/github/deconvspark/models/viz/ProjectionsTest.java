@@ -1,23 +1,22 @@
 package io.github.deconvspark.models.viz;
 
-import io.github.deconvspark.models.tfjs.TfjsGearTest;
-import io.github.deconvspark.models.tfjs.TfjsModel;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.deconvspark.kernels.Conv2D;
-import io.github.deconvspark.kernels.DataFormat;
 import io.github.deconvspark.kernels.MaxPoolWithArgmax;
-import io.github.deconvspark.kernels.Padding;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
 import io.github.deconvspark.kernels.autodiff.Gradients;
 import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Ops;
 import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.kernels.shape.DataFormat;
+import io.github.deconvspark.kernels.shape.Padding;
+import io.github.deconvspark.models.tfjs.TfjsGearTest;
+import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
