@@ -1,5 +1,6 @@
 package io.github.deconvspark.jobs;
 
+import io.github.deconvspark.jobs.frame.JobConfig;
 import io.github.deconvspark.kernels.Natives;
 import java.util.Arrays;
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.deconvspark.jobs.frame.JobConfig;
 import io.github.deconvspark.jobs.visualize.Visualize;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -36,12 +37,12 @@ class ArgsCorpusTest {
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
             try {
                 JobConfig c = JobConfig.parse("visualize", Visualize.KEYS, args.toArray(new String[0]));
-                c.getInt("top-k", 1, 10_000);
-                c.getInt("batch", 1, 1024);
-                c.getLong("max-file-bytes", 1, Integer.MAX_VALUE - 16);
-                c.getDouble("decode-seconds", 0.001, 86_400);
+                c.getInt("top-k");
+                c.getInt("batch");
+                c.getLong("max-file-bytes");
+                c.getDouble("decode-seconds");
                 c.getBool("reuse");
-                c.choice("method", List.of("deconvnet", "guided", "saliency", "gradcam"));
+                c.choice("method");
                 out[0] = "ok";
             } catch (JobConfig.ConfigException e) {
                 out[0] = e.getMessage();

@@ -1,12 +1,12 @@
 package io.github.deconvspark.jobs.gradcheck;
 
-import io.github.deconvspark.jobs.Executors;
-import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.jobs.Sparks;
-import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.frame.Executors;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.JobRun;
+import io.github.deconvspark.jobs.frame.Jobs;
+import io.github.deconvspark.jobs.frame.Storage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,12 +15,14 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
 
 /**
  * The gradient-check job: {@code cases} seeded cases ({@link Cases}) partitioned across executors,
@@ -34,17 +36,17 @@ public final class GradCheck {
 
     public static final List<JobConfig.Key> KEYS = List.of(
             new JobConfig.Key("output", "", "output folder (replaced atomically); required unless --case"),
-            new JobConfig.Key("cases", "1000", "number of cases"),
-            new JobConfig.Key("seed", "1", "seed of the case generator (same seed, same cases and verdicts)"),
+            JobConfig.Key.integer("cases", 1000, 1, 100_000_000, "number of cases"),
+            JobConfig.Key.integer("seed", 1, Long.MIN_VALUE, Long.MAX_VALUE, "seed of the case generator (same seed, same cases and verdicts)"),
             new JobConfig.Key("ops", "all", "ops to check: all, or a comma-separated list"),
-            new JobConfig.Key("dtype", "float64", "float64 (the only dtype: finite differences need it)"),
+            JobConfig.Key.choice("dtype", "float64", List.of("float64"), "float64 (the only dtype: finite differences need it)"),
             new JobConfig.Key("case", "", "re-run one case locally by its id (SEED-INDEX-OP), with full detail"),
             new JobConfig.Key("model", "", "whole-model mode: a TF.js model.json; checks d loss / d every parameter (float64)"),
             new JobConfig.Key("images", "", "whole-model mode: the images (file, folder or glob, any Hadoop URI)"),
-            new JobConfig.Key("model-images", "1", "whole-model mode: how many images (the first in path order)"),
+            JobConfig.Key.integer("model-images", 1, 1, 1_000_000, "whole-model mode: how many images (the first in path order)"),
             new JobConfig.Key("model-params", "all", "whole-model mode: all, or parameters whose name contains one of a,b,..."),
-            new JobConfig.Key("directions", "4", "whole-model mode: random directions per parameter"),
-            new JobConfig.Key("partitions", "0", "partitions (0: 8 per core of the default parallelism)"),
+            JobConfig.Key.integer("directions", 4, 1, 1000, "whole-model mode: random directions per parameter"),
+            JobConfig.Key.integer("partitions", 0, 0, 1_000_000, "partitions (0: 8 per core of the default parallelism)"),
             new JobConfig.Key("master", "", "Spark master URL (default: spark-submit's, else local[*])"));
 
     static final StructType SCHEMA = new StructType()
@@ -67,31 +69,34 @@ public final class GradCheck {
         public double casesPerSecond() { return seconds > 0 ? cases / seconds : 0; }
     }
 
+    /** Typed, validated settings (whole-model mode's are ModelCheck's). */
+    record Settings(String output, long cases, long seed, List<String> ops, boolean wholeModel, String model, int directions) {
+        static Settings of(JobConfig c, Configuration conf) {
+            return new Settings(Storage.qualify(c.get("output"), conf), c.getLong("cases"), c.getLong("seed"), GradCheck.ops(c), !c.get("model").isBlank(),
+                    c.get("model").isBlank() ? "" : Storage.qualify(c.get("model"), conf), c.getInt("directions"));
+        }
+    }
+
     public static int main(String[] args) {
-        if (JobConfig.wantsHelp(args)) {
-            System.out.print(JobConfig.help("gradcheck", KEYS) + "ops: " + String.join(", ", Cases.ops()) + "\n");
-            return 0;
-        }
-        JobConfig cfg = JobConfig.parse("gradcheck", KEYS, args);
-        cfg.choice("dtype", List.of("float64"));
-        if (!cfg.get("case").isBlank()) {
-            Cases.Case c = Cases.parse(cfg.get("case"));
-            System.out.println("case " + c.id() + ": " + c.describe());
-            Checker.Verdict v = Checker.run(c);
-            System.out.printf(Locale.ROOT, "%s in %.1f ms: %s%n", v.status().toUpperCase(Locale.ROOT), v.millis(), v.detail());
-            return v.passed() ? 0 : 1;
-        }
-        if (cfg.get("output").isBlank()) throw new JobConfig.ConfigException("gradcheck: --output is required (or --case ID)");
-        SparkSession spark = Sparks.session("deconv-spark gradcheck", cfg.get("master"), cfg.spark());
-        try {
-            Summary s = run(spark, cfg);
-            System.out.printf(Locale.ROOT, "gradcheck: %d cases, %d failed, in %.1f s (%.0f cases/s)%n", s.cases(), s.failed(), s.seconds(),
-                    s.casesPerSecond());
-            System.out.println("summary: " + s.output() + "/index.html");
-            return s.failed() == 0 ? 0 : 1;
-        } finally {
-            spark.stop();
-        }
+        return Jobs.main("gradcheck", KEYS, args, Jobs.Options.NONE.help("ops: " + String.join(", ", Cases.ops()) + "\n").local(GradCheck::oneCase),
+                (spark, cfg) -> {
+                    if (cfg.get("output").isBlank()) throw new JobConfig.ConfigException("gradcheck: --output is required (or --case ID)");
+                    Summary s = run(spark, cfg);
+                    System.out.printf(Locale.ROOT, "gradcheck: %d cases, %d failed, in %.1f s (%.0f cases/s)%n", s.cases(), s.failed(),
+                            s.seconds(), s.casesPerSecond());
+                    System.out.println("summary: " + s.output() + "/index.html");
+                    return s.failed() == 0 ? 0 : 1;
+                });
+    }
+
+    /** --case ID: one case, locally, with full detail (no Spark); null when the run is a Spark run. */
+    static Integer oneCase(JobConfig cfg) {
+        if (cfg.get("case").isBlank()) return null;
+        Cases.Case c = Cases.parse(cfg.get("case"));
+        System.out.println("case " + c.id() + ": " + c.describe());
+        Checker.Verdict v = Checker.run(c);
+        System.out.printf(Locale.ROOT, "%s in %.1f ms: %s%n", v.status().toUpperCase(Locale.ROOT), v.millis(), v.detail());
+        return v.passed() ? 0 : 1;
     }
 
     static List<String> ops(JobConfig cfg) {
@@ -124,50 +129,44 @@ public final class GradCheck {
     }
 
     public static Summary run(SparkSession spark, JobConfig cfg) {
-        try {
-            return doRun(spark, cfg);
+        try (JobRun run = JobRun.start(spark, "gradcheck", cfg)) {
+            return run(run);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private static Summary doRun(SparkSession spark, JobConfig cfg) throws IOException {
-        long t0 = System.nanoTime();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
-        String output = Storage.qualify(cfg.get("output"), conf);
-        long n = cfg.getLong("cases", 1, 100_000_000);
-        long seed = cfg.getLong("seed", Long.MIN_VALUE, Long.MAX_VALUE);
-        List<String> ops = ops(cfg);
-        int parts = cfg.getInt("partitions", 0, 1_000_000);
-        if (parts == 0) parts = (int) Math.max(1, Math.min(n, jsc.defaultParallelism() * 8L));
-        Storage.requireOwnOutput(output, "gradcheck", conf);
-        String runId = Storage.newRunId();
-        Storage.cleanStale(output, runId, conf);
-        String staging = Storage.staging(output, runId);
+    private static Summary run(JobRun run) throws IOException {
+        JobConfig cfg = run.cfg;
+        SparkSession spark = run.spark;
+        JavaSparkContext jsc = run.jsc;
+        Configuration conf = run.conf;
+        Settings st = Settings.of(cfg, conf);
+        String output = st.output();
+        long n = st.cases(), seed = st.seed();
+        List<String> ops = st.ops();
+        int parts = (int) Math.min(n, run.partitions(8));
+        String staging = run.stage(output);
         System.err.println("gradcheck: " + Executors.checkNatives(jsc));
         System.err.println("gradcheck: " + n + " cases over " + ops.size() + " ops, seed " + seed + ", " + parts + " partitions");
 
         JavaRDD<Row> rows;
-        if (!cfg.get("model").isBlank()) {
+        if (st.wholeModel()) {
             List<String[]> work = ModelCheck.plan(cfg, conf);
             n = work.size();
-            String model = Storage.qualify(cfg.get("model"), conf);
-            int dirs = cfg.getInt("directions", 1, 1000);
+            String model = st.model();
+            int dirs = st.directions();
             int mparts = (int) Math.max(1, Math.min(n, jsc.defaultParallelism() * 4L));
             System.err.println("gradcheck: whole-model mode, " + n + " (image, parameter) cases, " + dirs + " directions each");
-            org.apache.spark.broadcast.Broadcast<org.apache.spark.util.SerializableConfiguration> hc =
-                    jsc.broadcast(new org.apache.spark.util.SerializableConfiguration(conf));
-            rows = jsc.parallelize(work, mparts).map(w -> {
-                return row(ModelCheck.run(model, w[0], w[1], dirs, seed, hc.value().value()));
-            });
+            Broadcast<SerializableConfiguration> hc = run.hadoopConf();
+            rows = jsc.parallelize(work, mparts).map(w -> row(ModelCheck.run(model, w[0], w[1], dirs, seed, hc.value().value())));
         } else {
             rows = cases(jsc, n, parts, seed, ops);
         }
         spark.createDataFrame(rows, SCHEMA).write().parquet(staging + "/cases.parquet");
         Dataset<Row> all = spark.read().parquet(staging + "/cases.parquet");
-        all.createOrReplaceTempView("cases_" + runId);
-        String t = "cases_" + runId;
+        String t = "cases_" + run.runId;
+        all.createOrReplaceTempView(t);
         Map<String, long[]> perOp = new LinkedHashMap<>();
         List<Row> byOp = spark.sql("SELECT op, count(*), sum(CASE WHEN passed THEN 0 ELSE 1 END), sum(millis), "
                 + "max(tolerance_ratio), max(max_rel_error) FROM " + t + " GROUP BY op ORDER BY op").collectAsList();
@@ -181,23 +180,16 @@ public final class GradCheck {
                 + t + " WHERE tolerance_ratio IS NOT NULL AND NOT isnan(tolerance_ratio) GROUP BY op, bin").collectAsList();
         List<Row> failures = spark.sql("SELECT case_id, op, params, order, status, tolerance_ratio, detail FROM " + t
                 + " WHERE NOT passed ORDER BY case_id LIMIT " + Summaries.MAX_FAILURES).collectAsList();
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        Summary s = new Summary(output, n, failed, seconds, perOp);
+        Summary s = new Summary(output, n, failed, run.seconds(), perOp);
         Storage.writeString(staging + "/index.html", Summaries.html(s, seed, byOp, hist, failures), conf);
-        Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("job", "gradcheck");
-        manifest.put("run_id", runId);
-        manifest.put("finished", Instant.now().toString());
-        manifest.put("config", cfg.resolved());
+        Map<String, Object> manifest = run.manifest();
+        @SuppressWarnings("unchecked") Map<String, Object> sparkInfo = (Map<String, Object>) manifest.get("spark");
+        sparkInfo.put("partitions", parts);
         manifest.put("ops", ops);
         manifest.put("options", Checker.OPTIONS.toString());
         manifest.put("cases", n);
         manifest.put("failed", failed);
-        manifest.put("seconds", Math.round(seconds * 10) / 10.0);
-        manifest.put("spark", Map.of("master", spark.sparkContext().master(), "partitions", parts));
-        Storage.writeString(staging + "/manifest.json", io.github.deconvspark.models.json.JsonOut.write(manifest) + "\n", conf);
-        Storage.writeString(staging + "/_SUCCESS", "", conf);
-        Storage.commit(staging, output, runId, conf);
+        run.commit(manifest);
         return s;
     }
 }

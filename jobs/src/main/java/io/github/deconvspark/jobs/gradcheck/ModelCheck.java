@@ -1,12 +1,12 @@
 package io.github.deconvspark.jobs.gradcheck;
 
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.Storage;
+import io.github.deconvspark.jobs.images.ImagePrep;
 import io.github.deconvspark.jobs.inputs.Entry;
 import io.github.deconvspark.jobs.inputs.Listing;
 import io.github.deconvspark.jobs.inputs.Reject;
 import io.github.deconvspark.jobs.inputs.Uris;
-import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.jobs.Storage;
-import io.github.deconvspark.jobs.visualize.ImagePrep;
 import io.github.deconvspark.kernels.autodiff.GradientCheck;
 import io.github.deconvspark.kernels.autodiff.Ops;
 import io.github.deconvspark.kernels.autodiff.Tensor;
@@ -14,7 +14,6 @@ import io.github.deconvspark.models.tfjs.TfjsModel;
 import io.github.deconvspark.models.tfjs.Weights;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,7 +36,7 @@ final class ModelCheck {
     static List<String[]> plan(JobConfig cfg, Configuration conf) throws IOException {
         if (cfg.get("images").isBlank()) throw new JobConfig.ConfigException("gradcheck: --model needs --images");
         String model = Uris.fromUser(cfg.get("model"));
-        int k = cfg.getInt("model-images", 1, 1_000_000);
+        int k = cfg.getInt("model-images");
         List<String> params = new ArrayList<>();
         List<String> filters = cfg.get("model-params").equals("all") ? List.of() : cfg.list("model-params");
         int size;

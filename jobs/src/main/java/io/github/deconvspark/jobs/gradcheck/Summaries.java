@@ -77,6 +77,6 @@ final class Summaries {
     }
 
     static String esc(Object o) {
-        return io.github.deconvspark.jobs.Html.esc(o);
+        return io.github.deconvspark.jobs.frame.Html.esc(o);
     }
 }

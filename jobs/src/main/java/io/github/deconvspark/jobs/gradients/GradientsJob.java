@@ -1,22 +1,21 @@
 package io.github.deconvspark.jobs.gradients;
 
-import io.github.deconvspark.jobs.Executors;
-import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.jobs.Sparks;
-import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.frame.Executors;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.JobRun;
+import io.github.deconvspark.jobs.frame.Jobs;
+import io.github.deconvspark.jobs.frame.Storage;
 import io.github.deconvspark.jobs.labelled.LabelledData;
-import io.github.deconvspark.jobs.train.Batches;
-import io.github.deconvspark.jobs.train.Nets;
-import io.github.deconvspark.models.json.JsonOut;
+import io.github.deconvspark.jobs.nets.Batches;
+import io.github.deconvspark.jobs.nets.GradientSum;
+import io.github.deconvspark.jobs.nets.Nets;
 import io.github.deconvspark.models.net.Net;
 import io.github.deconvspark.models.net.NetSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,15 +47,15 @@ public final class GradientsJob {
             Nets.DATA_KEY,
             new JobConfig.Key("model", "", "the network: a description (.net, docs/MODELS.md) or a model.json written by train"),
             new JobConfig.Key("output", "", "output folder (replaced atomically)"),
-            new JobConfig.Key("split", "train", "which split of the data: train or test"),
-            new JobConfig.Key("loss", "softmax-xent", "the loss: softmax-xent (softmax cross-entropy of the logits, summed over examples)"),
-            new JobConfig.Key("batch", "256", "examples per graph run (a block) on the executors"),
-            new JobConfig.Key("depth", "2", "treeAggregate depth"),
-            new JobConfig.Key("dtype", "float64", "float64 or float32 computation (sums are float64 either way)"),
-            new JobConfig.Key("limit", "0", "use only the first N examples (0: all)"),
-            new JobConfig.Key("seed", "1", "initialization seed when --model is a description"),
-            new JobConfig.Key("input-gradients", "0", "also write d loss / d input of the first K examples (inputs/)"),
-            new JobConfig.Key("partitions", "0", "partitions of the data (0: 2 per core of the default parallelism)"),
+            JobConfig.Key.choice("split", "train", LabelledData.SPLITS, "which split of the data: train or test"),
+            JobConfig.Key.choice("loss", "softmax-xent", List.of("softmax-xent"), "the loss: softmax-xent (softmax cross-entropy of the logits, summed over examples)"),
+            JobConfig.Key.integer("batch", 256, 1, 65536, "examples per graph run (a block) on the executors"),
+            JobConfig.Key.integer("depth", 2, 1, 16, "treeAggregate depth"),
+            JobConfig.Key.choice("dtype", "float64", List.of("float32", "float64"), "float64 or float32 computation (sums are float64 either way)"),
+            JobConfig.Key.integer("limit", 0, 0, Long.MAX_VALUE, "use only the first N examples (0: all)"),
+            JobConfig.Key.integer("seed", 1, Long.MIN_VALUE, Long.MAX_VALUE, "initialization seed when --model is a description"),
+            JobConfig.Key.integer("input-gradients", 0, 0, 4096, "also write d loss / d input of the first K examples (inputs/)"),
+            JobConfig.Key.integer("partitions", 0, 0, 1_000_000, "partitions of the data (0: 2 per core of the default parallelism)"),
             new JobConfig.Key("master", "", "Spark master URL (default: spark-submit's, else local[*])"));
 
     static final StructType STATS = new StructType()
@@ -79,61 +78,56 @@ public final class GradientsJob {
     /** What a run found. */
     public record Summary(String output, long examples, long rejected, double loss, double accuracy, double seconds, GradientSum sum) {}
 
-    public static int main(String[] args) {
-        if (JobConfig.wantsHelp(args)) {
-            System.out.print(JobConfig.help("gradients", KEYS));
-            return 0;
+    /** Typed, validated settings. */
+    record Settings(String output, String data, String model, String split, int batch, int depth, DataType dtype, long limit,
+                    int inputGradients, long seed) {
+        static Settings of(JobConfig c, Configuration conf) {
+            c.require("data", "model", "output");
+            return new Settings(Storage.qualify(c.get("output"), conf), Storage.qualify(c.get("data"), conf),
+                    Storage.qualify(c.get("model"), conf), c.choice("split"), c.getInt("batch"), c.getInt("depth"), Nets.dtype(c),
+                    c.getLong("limit"), c.getInt("input-gradients"), c.getLong("seed"));
         }
-        JobConfig cfg = JobConfig.parse("gradients", KEYS, args);
-        cfg.require("data", "model", "output");
-        cfg.choice("loss", List.of("softmax-xent"));
-        SparkSession spark = Sparks.session("deconv-spark gradients", cfg.get("master"), cfg.spark());
-        try {
+    }
+
+    public static int main(String[] args) {
+        return Jobs.main("gradients", KEYS, args, Jobs.Options.NONE, (spark, cfg) -> {
             Summary s = run(spark, cfg);
             System.out.printf(Locale.ROOT, "gradients: %d examples (%d rejected), mean loss %.6f, accuracy %.2f %%, in %.1f s%n",
                     s.examples(), s.rejected(), s.loss(), 100 * s.accuracy(), s.seconds());
             System.out.println("output: " + s.output());
             return 0;
-        } finally {
-            spark.stop();
-        }
+        });
     }
 
     public static Summary run(SparkSession spark, JobConfig cfg) {
-        try {
-            return doRun(spark, cfg);
+        try (JobRun run = JobRun.start(spark, "gradients", cfg)) {
+            return doRun(run);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private static Summary doRun(SparkSession spark, JobConfig cfg) throws IOException {
-        long t0 = System.nanoTime();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
-        String output = Storage.qualify(cfg.get("output"), conf);
-        String split = cfg.choice("split", LabelledData.SPLITS);
-        int batch = cfg.getInt("batch", 1, 65536);
-        int depth = cfg.getInt("depth", 1, 16);
-        DataType dtype = Nets.dtype(cfg);
-        long limit = cfg.getLong("limit", 0, Long.MAX_VALUE);
-        int inputGrads = cfg.getInt("input-gradients", 0, 4096);
-        int parts = cfg.getInt("partitions", 0, 1_000_000);
-        if (parts == 0) parts = jsc.defaultParallelism() * 2;
-        Nets.Loaded model = Nets.load(Storage.qualify(cfg.get("model"), conf), cfg.getLong("seed", Long.MIN_VALUE, Long.MAX_VALUE), conf);
+    private static Summary doRun(JobRun run) throws IOException {
+        JobConfig cfg = run.cfg;
+        SparkSession spark = run.spark;
+        JavaSparkContext jsc = run.jsc;
+        Configuration conf = run.conf;
+        Settings st = Settings.of(cfg, conf);
+        String output = st.output(), split = st.split();
+        int batch = st.batch(), depth = st.depth(), inputGrads = st.inputGradients();
+        DataType dtype = st.dtype();
+        int parts = run.partitions(2);
+        Nets.Loaded model = Nets.load(st.model(), st.seed(), conf);
         NetSpec spec = model.spec();
-        LabelledData.Source data = LabelledData.resolve(Storage.qualify(cfg.get("data"), conf), split, parts, limit, spec.input(),
+        LabelledData.Source data = LabelledData.resolve(st.data(), split, parts, st.limit(), spec.input(),
                 spec.classes(), conf);
-        Storage.requireOwnOutput(output, "gradients", conf);
-        String runId = Storage.newRunId();
-        Storage.cleanStale(output, runId, conf);
-        String staging = Storage.staging(output, runId);
+        String staging = run.stage(output);
         System.err.println("gradients: " + Executors.checkNatives(jsc));
         System.err.println("gradients: network " + spec.summary() + ", " + model.kind());
         System.err.println("gradients: data " + data.describe() + ", blocks of " + batch + ", " + dtype + ", treeAggregate depth " + depth);
 
-        Broadcast<SerializableConfiguration> hc = jsc.broadcast(new SerializableConfiguration(conf));
-        Broadcast<double[]> weights = jsc.broadcast(model.params());
+        Broadcast<SerializableConfiguration> hc = run.hadoopConf();
+        Broadcast<double[]> weights = run.broadcast(model.params());
         CollectionAccumulator<String> rejects = jsc.sc().collectionAccumulator("rejects");
         String text = spec.text();
         int[] input = spec.input();
@@ -201,13 +195,8 @@ public final class GradientsJob {
         spark.createDataFrame(rej, REJECTS).coalesce(1).write().parquet(staging + "/rejects.parquet");
         if (inputGrads > 0) writeInputGradients(spec, model.params(), data, inputGrads, dtype, staging, conf);
 
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("job", "gradients");
-        manifest.put("run_id", runId);
-        manifest.put("finished", Instant.now().toString());
-        manifest.put("config", cfg.resolved());
-        manifest.put("config_sources", cfg.sources());
+        double seconds = run.seconds();
+        Map<String, Object> manifest = run.manifest();
         manifest.put("model", Map.of("source", model.kind(), "network", spec.summary(), "sha256", model.sha256(), "description", spec.text()));
         manifest.put("parameters", ps.stream().map(p -> Map.of("name", p.name(), "shape", Arrays.toString(p.shape()),
                 "file", p.name().replace('/', '_') + ".npy")).toList());
@@ -220,11 +209,10 @@ public final class GradientsJob {
         manifest.put("accuracy", (double) total.correct() / total.count());
         manifest.put("sums", "float64 (" + dtype.name().toLowerCase(Locale.ROOT) + " computation per block); "
                 + "independent of partitioning and merge order up to float64 rounding");
-        manifest.put("seconds", Math.round(seconds * 10) / 10.0);
-        manifest.put("spark", Map.of("master", spark.sparkContext().master(), "partitions", data.shards().size(), "depth", depth));
-        Storage.writeString(staging + "/manifest.json", JsonOut.write(manifest) + "\n", conf);
-        Storage.writeString(staging + "/_SUCCESS", "", conf);
-        Storage.commit(staging, output, runId, conf);
+        @SuppressWarnings("unchecked") Map<String, Object> sparkInfo = (Map<String, Object>) manifest.get("spark");
+        sparkInfo.put("partitions", data.shards().size());
+        sparkInfo.put("depth", depth);
+        run.commit(manifest);
         return new Summary(output, total.count(), rej.size(), total.loss() / total.count(), (double) total.correct() / total.count(), seconds, total);
     }
 

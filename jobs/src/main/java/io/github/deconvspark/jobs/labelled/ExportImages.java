@@ -1,7 +1,7 @@
 package io.github.deconvspark.jobs.labelled;
 
-import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.Storage;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,8 +21,8 @@ public final class ExportImages {
 
     public static final List<JobConfig.Key> KEYS = List.of(
             new JobConfig.Key("data", "", "a folder of IDX files (MNIST, Fashion-MNIST); any Hadoop URI"),
-            new JobConfig.Key("split", "test", "train or test"),
-            new JobConfig.Key("limit", "100", "how many images (the first ones)"),
+            JobConfig.Key.choice("split", "test", LabelledData.SPLITS, "train or test"),
+            JobConfig.Key.integer("limit", 100, 1, 10_000_000, "how many images (the first ones)"),
             new JobConfig.Key("output", "", "where the class folders go"));
 
     public static int main(String[] args) {
@@ -35,7 +35,7 @@ public final class ExportImages {
         try {
             Configuration conf = new Configuration();
             String out = Storage.qualify(cfg.get("output"), conf);
-            int n = export(Storage.qualify(cfg.get("data"), conf), cfg.choice("split", LabelledData.SPLITS), cfg.getInt("limit", 1, 10_000_000), out, conf);
+            int n = export(Storage.qualify(cfg.get("data"), conf), cfg.choice("split"), cfg.getInt("limit"), out, conf);
             System.out.println("export-images: " + n + " images in " + out);
             return 0;
         } catch (IOException e) {

@@ -1,8 +1,12 @@
 package io.github.deconvspark.jobs.labelled;
 
-import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.jobs.Storage;
-import io.github.deconvspark.jobs.visualize.ImagePrep;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.Storage;
+import io.github.deconvspark.jobs.images.ImagePrep;
+import io.github.deconvspark.jobs.inputs.Entry;
+import io.github.deconvspark.jobs.inputs.Listing;
+import io.github.deconvspark.jobs.inputs.Reject;
+import io.github.deconvspark.jobs.inputs.Uris;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -16,10 +20,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import io.github.deconvspark.jobs.inputs.Entry;
-import io.github.deconvspark.jobs.inputs.Listing;
-import io.github.deconvspark.jobs.inputs.Reject;
-import io.github.deconvspark.jobs.inputs.Uris;
 
 /**
  * A labelled image set at any Hadoop URI, split into shards that executors read themselves:

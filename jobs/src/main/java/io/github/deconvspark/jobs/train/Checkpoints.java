@@ -1,10 +1,10 @@
 package io.github.deconvspark.jobs.train;
 
-import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.frame.Storage;
 import io.github.deconvspark.models.json.JsonOut;
-import io.github.deconvspark.models.tfjs.NetFiles;
 import io.github.deconvspark.models.net.NetSpec;
 import io.github.deconvspark.models.net.Optimizer;
+import io.github.deconvspark.models.tfjs.NetFiles;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

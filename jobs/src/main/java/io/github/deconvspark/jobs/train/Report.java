@@ -1,7 +1,7 @@
 package io.github.deconvspark.jobs.train;
 
-import io.github.deconvspark.jobs.Html;
-import io.github.deconvspark.jobs.JobConfig;
+import io.github.deconvspark.jobs.frame.Html;
+import io.github.deconvspark.jobs.frame.JobConfig;
 import io.github.deconvspark.models.net.NetSpec;
 import java.util.List;
 import java.util.Locale;

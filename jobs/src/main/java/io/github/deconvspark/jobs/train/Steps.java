@@ -1,7 +1,9 @@
 package io.github.deconvspark.jobs.train;
 
-import io.github.deconvspark.jobs.gradients.GradientSum;
 import io.github.deconvspark.jobs.labelled.LabelledData;
+import io.github.deconvspark.jobs.nets.Batches;
+import io.github.deconvspark.jobs.nets.GradientSum;
+import io.github.deconvspark.jobs.nets.Nets;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;

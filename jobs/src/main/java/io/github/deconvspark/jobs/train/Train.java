@@ -1,17 +1,18 @@
 package io.github.deconvspark.jobs.train;
 
-import io.github.deconvspark.jobs.Executors;
-import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.jobs.Sparks;
-import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.frame.Executors;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.JobRun;
+import io.github.deconvspark.jobs.frame.Jobs;
+import io.github.deconvspark.jobs.frame.Storage;
 import io.github.deconvspark.jobs.labelled.LabelledData;
+import io.github.deconvspark.jobs.nets.Nets;
 import io.github.deconvspark.models.json.JsonOut;
-import io.github.deconvspark.models.tfjs.NetFiles;
 import io.github.deconvspark.models.net.NetSpec;
 import io.github.deconvspark.models.net.Optimizer;
+import io.github.deconvspark.models.tfjs.NetFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -45,24 +46,24 @@ public final class Train {
             new JobConfig.Key("model", "", "the network: a description (.net, docs/MODELS.md), or a model.json written by train (fine-tuning)"),
             new JobConfig.Key("output", "", "output folder: checkpoints/, model/, history.csv, index.html, manifest.json"),
             new JobConfig.Key("test-data", "", "held-out data (default: the test split of --data)"),
-            new JobConfig.Key("epochs", "5", "epochs (passes over the training set)"),
-            new JobConfig.Key("batch", "128", "global batch size of a step (split across the partitions)"),
-            new JobConfig.Key("optimizer", "adam", "adam or sgd (with --momentum)"),
-            new JobConfig.Key("lr", "0.001", "learning rate"),
-            new JobConfig.Key("lr-decay", "1.0", "learning rate factor per epoch (epoch e uses lr * lr-decay^(e-1))"),
-            new JobConfig.Key("momentum", "0.9", "sgd: momentum"),
-            new JobConfig.Key("beta1", "0.9", "adam: beta1"),
-            new JobConfig.Key("beta2", "0.999", "adam: beta2"),
-            new JobConfig.Key("epsilon", "1e-7", "adam: epsilon"),
-            new JobConfig.Key("seed", "1", "seed of the initialization and of the batch order"),
-            new JobConfig.Key("dtype", "float32", "float32 or float64 computation (sums and parameters are float64 either way)"),
-            new JobConfig.Key("depth", "1", "1: each step's partial sums merged on the driver; >= 2: treeAggregate of that depth (many executors)"),
-            new JobConfig.Key("partitions", "0", "partitions of the training set (0: one per executor JVM, whose kernels use all its cores)"),
-            new JobConfig.Key("limit", "0", "use only the first N training examples (0: all)"),
-            new JobConfig.Key("test-limit", "0", "use only the first N held-out examples (0: all)"),
-            new JobConfig.Key("resume", "false", "continue from the output's latest checkpoint"),
-            new JobConfig.Key("overwrite", "false", "delete an earlier training run in the output and start over"),
-            new JobConfig.Key("progress-every", "50", "print a progress line every N steps (0: only per epoch)"),
+            JobConfig.Key.integer("epochs", 5, 1, 100_000, "epochs (passes over the training set)"),
+            JobConfig.Key.integer("batch", 128, 1, 1 << 20, "global batch size of a step (split across the partitions)"),
+            JobConfig.Key.choice("optimizer", "adam", Optimizer.KINDS, "adam or sgd (with --momentum)"),
+            JobConfig.Key.decimal("lr", "0.001", 0, 10, "learning rate"),
+            JobConfig.Key.decimal("lr-decay", "1.0", 0, 1, "learning rate factor per epoch (epoch e uses lr * lr-decay^(e-1))"),
+            JobConfig.Key.decimal("momentum", "0.9", 0, 0.999999, "sgd: momentum"),
+            JobConfig.Key.decimal("beta1", "0.9", 0, 0.999999, "adam: beta1"),
+            JobConfig.Key.decimal("beta2", "0.999", 0, 0.999999, "adam: beta2"),
+            JobConfig.Key.decimal("epsilon", "1e-7", 0, 1, "adam: epsilon"),
+            JobConfig.Key.integer("seed", 1, Long.MIN_VALUE, Long.MAX_VALUE, "seed of the initialization and of the batch order"),
+            JobConfig.Key.choice("dtype", "float32", List.of("float32", "float64"), "float32 or float64 computation (sums and parameters are float64 either way)"),
+            JobConfig.Key.integer("depth", 1, 1, 16, "1: each step's partial sums merged on the driver; >= 2: treeAggregate of that depth (many executors)"),
+            JobConfig.Key.integer("partitions", 0, 0, 1_000_000, "partitions of the training set (0: one per executor JVM, whose kernels use all its cores)"),
+            JobConfig.Key.integer("limit", 0, 0, Long.MAX_VALUE, "use only the first N training examples (0: all)"),
+            JobConfig.Key.integer("test-limit", 0, 0, Long.MAX_VALUE, "use only the first N held-out examples (0: all)"),
+            JobConfig.Key.bool("resume", false, "continue from the output's latest checkpoint"),
+            JobConfig.Key.bool("overwrite", false, "delete an earlier training run in the output and start over"),
+            JobConfig.Key.integer("progress-every", 50, 0, 1_000_000, "print a progress line every N steps (0: only per epoch)"),
             new JobConfig.Key("master", "", "Spark master URL (default: spark-submit's, else local[*])"));
 
     /** What a run did. */
@@ -71,14 +72,10 @@ public final class Train {
     }
 
     public static int main(String[] args) {
-        if (JobConfig.wantsHelp(args)) {
-            System.out.print(JobConfig.help("train", KEYS));
-            return 0;
-        }
-        JobConfig cfg = JobConfig.parse("train", KEYS, args);
-        validate(cfg);
-        SparkSession spark = Sparks.session("deconv-spark train", cfg.get("master"), sparkConf(cfg));
-        try {
+        return Jobs.main("train", KEYS, args, Jobs.Options.NONE.spark(Train::sparkConf).local(cfg -> {
+            validate(cfg);                    // before a session starts
+            return null;
+        }), (spark, cfg) -> {
             Summary s = run(spark, cfg);
             Trainer.Epoch e = s.last();
             System.out.printf(Locale.ROOT, "train: %d epochs, test accuracy %.2f %% (loss %.4f), %s%n", e.epoch(), 100 * e.testAccuracy(),
@@ -86,9 +83,7 @@ public final class Train {
             System.out.println("model: " + s.output() + "/model/model.json");
             System.out.println("report: " + s.output() + "/index.html");
             return 0;
-        } finally {
-            spark.stop();
-        }
+        });
     }
 
     /**
@@ -104,26 +99,29 @@ public final class Train {
         return m;
     }
 
+    /** Typed, validated settings of a run (the data keys are read by {@link #sources}). */
+    record Settings(String output, String model, long seed, int batch, int epochs, boolean resume, boolean overwrite, DataType dtype,
+                    int depth, int progressEvery, String optimizer, double lr, double lrDecay) {
+        static Settings of(JobConfig c, Configuration conf) {
+            validate(c);
+            return new Settings(Storage.qualify(c.get("output"), conf), Storage.qualify(c.get("model"), conf), c.getLong("seed"),
+                    c.getInt("batch"), c.getInt("epochs"), c.getBool("resume"), c.getBool("overwrite"), Nets.dtype(c), c.getInt("depth"),
+                    c.getInt("progress-every"), c.choice("optimizer"), c.getDouble("lr"), c.getDouble("lr-decay"));
+        }
+    }
+
+    /** What the keys' own rules cannot say (their ranges are checked when the configuration is parsed). */
     static void validate(JobConfig cfg) {
         cfg.require("data", "model", "output");
-        cfg.choice("optimizer", Optimizer.KINDS);
-        cfg.getInt("epochs", 1, 100_000);
-        cfg.getInt("batch", 1, 1 << 20);
-        cfg.getDouble("lr", 0, 10);
-        cfg.getDouble("lr-decay", 0, 1);
-        cfg.getDouble("momentum", 0, 0.999999);
-        cfg.getDouble("beta1", 0, 0.999999);
-        cfg.getDouble("beta2", 0, 0.999999);
-        cfg.getDouble("epsilon", 0, 1);
         if (cfg.getBool("resume") && cfg.getBool("overwrite")) {
             throw new JobConfig.ConfigException("train: --resume and --overwrite contradict each other; give one");
         }
     }
 
     static Optimizer optimizer(JobConfig cfg, int size) {
-        double lr = cfg.getDouble("lr", 0, 10);
-        return cfg.get("optimizer").equals("sgd") ? Optimizer.sgd(size, lr, cfg.getDouble("momentum", 0, 0.999999))
-                : Optimizer.adam(size, lr, cfg.getDouble("beta1", 0, 0.999999), cfg.getDouble("beta2", 0, 0.999999), cfg.getDouble("epsilon", 0, 1));
+        double lr = cfg.getDouble("lr");
+        return cfg.get("optimizer").equals("sgd") ? Optimizer.sgd(size, lr, cfg.getDouble("momentum"))
+                : Optimizer.adam(size, lr, cfg.getDouble("beta1"), cfg.getDouble("beta2"), cfg.getDouble("epsilon"));
     }
 
     /** The training and held-out sets, read by the executors and cached there. */
@@ -139,13 +137,13 @@ public final class Train {
     record Sources(LabelledData.Source train, LabelledData.Source test) {}
 
     static Sources sources(JavaSparkContext jsc, JobConfig cfg, NetSpec spec, Configuration conf) throws IOException {
-        int parts = cfg.getInt("partitions", 0, 1_000_000);
-        if (parts == 0) parts = io.github.deconvspark.jobs.Executors.jvms(jsc);
+        int parts = cfg.getInt("partitions");
+        if (parts == 0) parts = io.github.deconvspark.jobs.frame.Executors.jvms(jsc);
         String uri = Storage.qualify(cfg.get("data"), conf);
-        LabelledData.Source train = LabelledData.resolve(uri, "train", parts, cfg.getLong("limit", 0, Long.MAX_VALUE), spec.input(), spec.classes(), conf);
+        LabelledData.Source train = LabelledData.resolve(uri, "train", parts, cfg.getLong("limit"), spec.input(), spec.classes(), conf);
         String testUri = cfg.get("test-data").isBlank() ? uri : Storage.qualify(cfg.get("test-data"), conf);
         String testSplit = cfg.get("test-data").isBlank() || LabelledData.hasSplit(testUri, "test", conf) ? "test" : "train";
-        LabelledData.Source test = LabelledData.resolve(testUri, testSplit, parts, cfg.getLong("test-limit", 0, Long.MAX_VALUE), spec.input(),
+        LabelledData.Source test = LabelledData.resolve(testUri, testSplit, parts, cfg.getLong("test-limit"), spec.input(),
                 spec.classes(), conf);
         return new Sources(train, test);
     }
@@ -184,24 +182,25 @@ public final class Train {
     }
 
     public static Summary run(SparkSession spark, JobConfig cfg) {
-        try {
-            return doRun(spark, cfg);
+        validate(cfg);
+        try (JobRun run = JobRun.start(spark, "train", cfg)) {
+            return doRun(run);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private static Summary doRun(SparkSession spark, JobConfig cfg) throws IOException {
-        validate(cfg);
-        long t0 = System.nanoTime();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
-        String output = Storage.qualify(cfg.get("output"), conf);
-        long seed = cfg.getLong("seed", Long.MIN_VALUE, Long.MAX_VALUE);
-        int batch = cfg.getInt("batch", 1, 1 << 20), epochs = cfg.getInt("epochs", 1, 100_000);
-        boolean resume = cfg.getBool("resume");
-        DataType dtype = Nets.dtype(cfg);
-        Nets.Loaded model = Nets.load(Storage.qualify(cfg.get("model"), conf), seed, conf);
+    private static Summary doRun(JobRun run) throws IOException {
+        JobConfig cfg = run.cfg;
+        JavaSparkContext jsc = run.jsc;
+        Configuration conf = run.conf;
+        Settings st = Settings.of(cfg, conf);
+        String output = st.output();
+        long seed = st.seed();
+        int batch = st.batch(), epochs = st.epochs();
+        boolean resume = st.resume();
+        DataType dtype = st.dtype();
+        Nets.Loaded model = Nets.load(st.model(), seed, conf);
         NetSpec spec = model.spec();
 
         Sources sources = sources(jsc, cfg, spec, conf);
@@ -218,7 +217,7 @@ public final class Train {
                 throw new JobConfig.ConfigException("train: the output " + output + " exists and is not a training run; choose another");
             }
             checkpoints = Checkpoints.epochs(output, conf);
-            if (isTrain && cfg.getBool("overwrite")) {
+            if (isTrain && st.overwrite()) {
                 fs.delete(out, true);
                 checkpoints = List.of();
             } else if (isTrain && !resume) {
@@ -231,26 +230,26 @@ public final class Train {
         List<Trainer.Epoch> history = new ArrayList<>();
         int from = 0;
         for (int epoch : resume ? checkpoints : List.<Integer>of()) {   // newest first; a damaged one is skipped, saying so
-            Checkpoints.State st;
+            Checkpoints.State cp;
             try {
-                st = Checkpoints.read(output, epoch, conf);
+                cp = Checkpoints.read(output, epoch, conf);
             } catch (IllegalArgumentException e) {
                 System.err.println("train: --resume: skipping checkpoint " + epoch + ": " + e.getMessage());
                 continue;
             }
             String dir = Checkpoints.dir(output, epoch);
-            if (!st.netText().equals(spec.text())) {
+            if (!cp.netText().equals(spec.text())) {
                 throw new JobConfig.ConfigException("train: --resume: the checkpoint " + dir + " is of another network than --model "
                         + cfg.get("model") + "; resume with the same description");
             }
-            if (st.seed() != seed || st.batch() != batch || !st.batches().equals(batches)) {
-                throw new JobConfig.ConfigException("train: --resume: the checkpoint " + dir + " was trained with seed " + st.seed() + ", batch "
-                        + st.batch() + " on " + st.batches() + "; this run asks for seed " + seed + ", batch " + batch + " on " + batches
+            if (cp.seed() != seed || cp.batch() != batch || !cp.batches().equals(batches)) {
+                throw new JobConfig.ConfigException("train: --resume: the checkpoint " + dir + " was trained with seed " + cp.seed() + ", batch "
+                        + cp.batch() + " on " + cp.batches() + "; this run asks for seed " + seed + ", batch " + batch + " on " + batches
                         + "; resume with the same (the batch order depends on them), or --overwrite true");
             }
-            params = st.params();
-            st.restore(opt, dir);
-            history.addAll(st.history());
+            params = cp.params();
+            cp.restore(opt, dir);
+            history.addAll(cp.history());
             from = epoch;
             System.err.println("train: resuming after epoch " + from + " (" + dir + ")");
             break;
@@ -259,7 +258,7 @@ public final class Train {
             throw new JobConfig.ConfigException("train: --resume: none of the checkpoints " + checkpoints + " under " + output
                     + "/checkpoints could be read; --overwrite true starts over");
         }
-        String runId = Storage.newRunId();
+        String runId = run.runId;
         Checkpoints.cleanStaging(output, conf);
         Storage.delete(output + "/_SUCCESS", conf);
 
@@ -271,12 +270,12 @@ public final class Train {
         int size = params.length;
         int[] in = spec.input();
         Steps steps = new Steps.OnSpark(jsc, data.trainBlocks(), data.testBlocks(), new Steps.Work(spec.text(), dtype, size, in[0] * in[1] * in[2]),
-                cfg.getInt("depth", 1, 16));
-        Trainer trainer = new Trainer(data.train().examples(), batch, seed, cfg.getInt("progress-every", 0, 1_000_000), System.err);
-        System.err.println("train: " + trainer.stepsPerEpoch() + " steps of " + batch + " per epoch, " + cfg.get("optimizer") + " lr " + cfg.get("lr")
+                st.depth());
+        Trainer trainer = new Trainer(data.train().examples(), batch, seed, st.progressEvery(), System.err);
+        System.err.println("train: " + trainer.stepsPerEpoch() + " steps of " + batch + " per epoch, " + st.optimizer() + " lr " + cfg.get("lr")
                 + ", " + data.train().shards().size() + " partitions, epochs " + (from + 1) + ".." + epochs);
         Trainer.Times times = new Trainer.Times();
-        double lr0 = cfg.getDouble("lr", 0, 10), decay = cfg.getDouble("lr-decay", 0, 1);
+        double lr0 = st.lr(), decay = st.lrDecay();
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("network", spec.summary());
         info.put("config", cfg.resolved());
@@ -308,13 +307,7 @@ public final class Train {
         }
         Storage.writeAtomic(output + "/history.csv", csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), runId, conf);
         Storage.writeAtomic(output + "/index.html", Report.html(spec, cfg, history, data).getBytes(java.nio.charset.StandardCharsets.UTF_8), runId, conf);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("job", "train");
-        manifest.put("run_id", runId);
-        manifest.put("finished", Instant.now().toString());
-        manifest.put("config", cfg.resolved());
-        manifest.put("config_sources", cfg.sources());
+        Map<String, Object> manifest = run.manifest();
         manifest.put("model", Map.of("source", model.kind(), "network", spec.summary(), "description", spec.text(),
                 "trained_sha256", Nets.sha256(spec, params), "file", output + "/model/model.json"));
         Map<String, Long> byRule = new java.util.TreeMap<>();
@@ -324,8 +317,8 @@ public final class Train {
         manifest.put("resumed_after_epoch", from);
         manifest.put("history", history.stream().map(Checkpoints::row).toList());
         manifest.put("step_times", times.describe());
-        manifest.put("seconds", Math.round(seconds * 10) / 10.0);
-        manifest.put("spark", Map.of("master", spark.sparkContext().master(), "partitions", data.train().shards().size()));
+        @SuppressWarnings("unchecked") Map<String, Object> sparkInfo = (Map<String, Object>) manifest.get("spark");
+        sparkInfo.put("partitions", data.train().shards().size());
         Storage.writeAtomic(output + "/manifest.json", (JsonOut.write(manifest) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8), runId, conf);
         Storage.writeString(output + "/_SUCCESS", "", conf);
         return new Summary(output, history, from, times, params);

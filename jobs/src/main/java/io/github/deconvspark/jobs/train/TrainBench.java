@@ -1,13 +1,13 @@
 package io.github.deconvspark.jobs.train;
 
-import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.jobs.Sparks;
-import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.Jobs;
+import io.github.deconvspark.jobs.frame.Storage;
 import io.github.deconvspark.jobs.labelled.LabelledData;
+import io.github.deconvspark.jobs.nets.Nets;
 import io.github.deconvspark.models.net.NetSpec;
 import io.github.deconvspark.models.net.Optimizer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,48 +31,40 @@ public final class TrainBench {
 
     static {
         List<JobConfig.Key> k = new ArrayList<>(Train.KEYS);
-        k.add(new JobConfig.Key("steps", "40", "steps per round"));
-        k.add(new JobConfig.Key("rounds", "3", "rounds of each (medians reported)"));
-        k.add(new JobConfig.Key("warmup", "10", "warm-up steps of each before the rounds"));
+        k.add(JobConfig.Key.integer("steps", 40, 1, 100_000, "steps per round"));
+        k.add(JobConfig.Key.integer("rounds", 3, 1, 1000, "rounds of each (medians reported)"));
+        k.add(JobConfig.Key.integer("warmup", 10, 0, 100_000, "warm-up steps of each before the rounds"));
         KEYS = List.copyOf(k);
     }
 
     public static int main(String[] args) {
-        if (JobConfig.wantsHelp(args)) {
-            System.out.print(JobConfig.help("bench-train", KEYS));
-            return 0;
-        }
         String[] withOut = args;
         if (Arrays.stream(args).noneMatch(a -> a.equals("--output") || a.startsWith("output="))) {
             withOut = Arrays.copyOf(args, args.length + 2);
             withOut[args.length] = "--output";
             withOut[args.length + 1] = "unused";
         }
-        JobConfig cfg = JobConfig.parse("bench-train", KEYS, withOut);
-        Train.validate(cfg);
-        SparkSession spark = Sparks.session("deconv-spark bench-train", cfg.get("master"), Train.sparkConf(cfg));
-        try {
+        return Jobs.main("bench-train", KEYS, withOut, Jobs.Options.NONE.spark(Train::sparkConf).local(cfg -> {
+            Train.validate(cfg);
+            return null;
+        }), (spark, cfg) -> {
             run(spark, cfg);
             return 0;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            spark.stop();
-        }
+        });
     }
 
     static void run(SparkSession spark, JobConfig cfg) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         var conf = spark.sparkContext().hadoopConfiguration();
-        long seed = cfg.getLong("seed", Long.MIN_VALUE, Long.MAX_VALUE);
-        int batch = cfg.getInt("batch", 1, 1 << 20);
-        int steps = cfg.getInt("steps", 1, 100_000), rounds = cfg.getInt("rounds", 1, 1000), warmup = cfg.getInt("warmup", 0, 100_000);
+        long seed = cfg.getLong("seed");
+        int batch = cfg.getInt("batch");
+        int steps = cfg.getInt("steps"), rounds = cfg.getInt("rounds"), warmup = cfg.getInt("warmup");
         DataType dtype = Nets.dtype(cfg);
         Nets.Loaded model = Nets.load(Storage.qualify(cfg.get("model"), conf), seed, conf);
         NetSpec spec = model.spec();
         Train.Data data = Train.data(jsc, cfg, spec, conf);
         int[] in = spec.input();
-        int per = in[0] * in[1] * in[2], size = model.params().length, depth = cfg.getInt("depth", 1, 16);
+        int per = in[0] * in[1] * in[2], size = model.params().length, depth = cfg.getInt("depth");
         List<LabelledData.Block> local = data.trainBlocks().collect();
         Steps.Work work = new Steps.Work(spec.text(), dtype, size, per);
         Steps.OnSpark onSpark = new Steps.OnSpark(jsc, data.trainBlocks(), data.testBlocks(), work, depth);

@@ -1,6 +1,7 @@
 package io.github.deconvspark.jobs.train;
 
-import io.github.deconvspark.jobs.gradients.GradientSum;
+import io.github.deconvspark.jobs.nets.Batches;
+import io.github.deconvspark.jobs.nets.GradientSum;
 import io.github.deconvspark.models.net.Optimizer;
 import java.io.PrintStream;
 import java.util.Locale;

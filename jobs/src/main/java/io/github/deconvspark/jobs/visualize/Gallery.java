@@ -1,11 +1,11 @@
 package io.github.deconvspark.jobs.visualize;
 
+import io.github.deconvspark.jobs.inputs.Uris;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import io.github.deconvspark.jobs.inputs.Uris;
 import org.apache.spark.sql.Row;
 
 /**
@@ -103,6 +103,6 @@ final class Gallery {
     }
 
     static String esc(Object o) {
-        return io.github.deconvspark.jobs.Html.esc(o);
+        return io.github.deconvspark.jobs.frame.Html.esc(o);
     }
 }

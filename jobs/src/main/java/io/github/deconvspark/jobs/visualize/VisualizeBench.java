@@ -1,8 +1,7 @@
 package io.github.deconvspark.jobs.visualize;
 
-import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.jobs.Sparks;
-import io.github.deconvspark.jobs.Storage;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.Sparks;
 import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.nio.file.Path;
 import java.util.ArrayList;

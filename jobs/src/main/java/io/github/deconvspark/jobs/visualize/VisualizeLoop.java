@@ -1,5 +1,6 @@
 package io.github.deconvspark.jobs.visualize;
 
+import io.github.deconvspark.jobs.images.ImagePrep;
 import io.github.deconvspark.jobs.inputs.Entry;
 import io.github.deconvspark.jobs.inputs.Listing;
 import io.github.deconvspark.jobs.inputs.Uris;
@@ -49,23 +50,15 @@ public final class VisualizeLoop {
         long t0 = System.nanoTime();
         try (Visualizer scanner = new Visualizer(plan, modelJson, plan.batch())) {
             for (int from = 0; from < files.size(); from += plan.batch()) {
-                List<Path> batch = files.subList(from, Math.min(files.size(), from + plan.batch()));
-                List<String> okNames = new ArrayList<>();
-                List<float[]> ok = new ArrayList<>();
-                for (Path f : batch) {
-                    ImagePrep.Result r = ImagePrep.read(uri(f), plan.size(), limits, null);
-                    if (r.ok()) {
-                        okNames.add(uri(f));
-                        ok.add(r.pixels());
-                    } else {
-                        rejects.put(uri(f), r.reason());
+                List<String> batch = new ArrayList<>();
+                for (Path f : files.subList(from, Math.min(files.size(), from + plan.batch()))) batch.add(uri(f));
+                for (Scan.Scanned s : Scan.batch(batch, plan, scanner, limits, null)) {      // the job's own scan of a batch
+                    if (!s.image().ok()) {
+                        rejects.put(s.uri(), s.image().reason());
+                        continue;
                     }
-                }
-                if (ok.isEmpty()) continue;
-                Visualizer.Scan s = scanner.scan(ok);
-                for (int i = 0; i < ok.size(); i++) {
-                    values.put(okNames.get(i), s.values()[i]);
-                    top.add(okNames.get(i), s.values()[i], s.positions()[i]);
+                    values.put(s.uri(), s.values());
+                    top.add(s.uri(), s.values(), s.positions());
                 }
             }
         }

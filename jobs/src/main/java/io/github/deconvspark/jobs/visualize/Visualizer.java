@@ -1,5 +1,6 @@
 package io.github.deconvspark.jobs.visualize;
 
+import io.github.deconvspark.jobs.images.ImagePrep;
 import io.github.deconvspark.kernels.autodiff.ReluRule;
 import io.github.deconvspark.kernels.autodiff.Tensor;
 import io.github.deconvspark.models.tfjs.TfjsModel;
@@ -39,8 +40,8 @@ public final class Visualizer implements AutoCloseable {
     }
 
     /** What to compute, resolved against the model (on the driver) and shipped to executors. */
-    public record Plan(String method, List<Unit> units, int size, String modelSha256, int batch) implements Serializable {
-        public boolean perFeatureMap() { return method.equals("deconvnet") || method.equals("guided"); }
+    public record Plan(Method method, List<Unit> units, int size, String modelSha256, int batch) implements Serializable {
+        public boolean perFeatureMap() { return method.perFeatureMap(); }
     }
 
     /** A selected activation of one image to project. */
@@ -72,7 +73,7 @@ public final class Visualizer implements AutoCloseable {
      * Resolves the job's layers, channels, head and classes against the model. Every error names the
      * option, the value, and the legal values.
      */
-    public static Plan plan(TfjsModel m, String method, List<String> layers, String channels, String head, String classes, int batch) {
+    public static Plan plan(TfjsModel m, Method method, List<String> layers, String channels, String head, String classes, int batch) {
         int size = inputSize(m);
         long fixed = m.declaredBatch();
         if (fixed > 1) {
@@ -85,7 +86,7 @@ public final class Visualizer implements AutoCloseable {
         }
         List<Unit> units = new ArrayList<>();
         switch (method) {
-            case "deconvnet", "guided" -> {
+            case DECONVNET, GUIDED -> {
                 if (layers.isEmpty()) throw new IllegalArgumentException("visualize: --layers is empty; give one or more layers, e.g. "
                         + String.join(",", featureLayers(m).subList(0, Math.min(3, featureLayers(m).size()))));
                 for (String l : layers) {
@@ -95,12 +96,12 @@ public final class Visualizer implements AutoCloseable {
                     for (int c : indices(channels, (int) t.size(3), "channels", l)) units.add(new Unit(units.size(), node, l, c, null));
                 }
             }
-            case "saliency" -> {
+            case SALIENCY -> {
                 String hn = resolve(m, head, "head");
                 int classesN = classes(m, hn, head);
                 for (int c : indices(classes, classesN, "classes", head)) units.add(new Unit(units.size(), hn, head, c, hn));
             }
-            case "gradcam" -> {
+            case GRADCAM -> {
                 String hn = resolve(m, head, "head");
                 int classesN = classes(m, hn, head);
                 if (layers.isEmpty()) throw new IllegalArgumentException("visualize: gradcam needs --layers (a convolutional layer)");
@@ -112,8 +113,6 @@ public final class Visualizer implements AutoCloseable {
                     }
                 }
             }
-            default -> throw new IllegalArgumentException("visualize: --method must be deconvnet, guided, saliency or gradcam, got '"
-                    + method + "'");
         }
         return new Plan(method, units, size, m.sha256(), batch);
     }
@@ -295,9 +294,9 @@ public final class Visualizer implements AutoCloseable {
             Unit u = plan.units().get(sel.unit());
             Tensor layer = model.layer(u.node());
             switch (plan.method()) {
-                case "deconvnet", "guided" -> {
+                case DECONVNET, GUIDED -> {
                     int w = (int) layer.size(2), y = sel.position() / w, xx = sel.position() % w;
-                    ReluRule rule = plan.method().equals("guided") ? ReluRule.GUIDED : ReluRule.DECONVNET;
+                    ReluRule rule = plan.method() == Method.GUIDED ? ReluRule.GUIDED : ReluRule.DECONVNET;
                     Projections.Projection p = Projections.projectSeeded(rule, model.graph(), model.input(), layer, x, u.channel(), y, xx,
                             sel.value());
                     int[] box = fields.computeIfAbsent(u.node(), n -> ReceptiveField.of(model.input(), model.layer(n))).box(y, xx, s, s);
@@ -308,13 +307,13 @@ public final class Visualizer implements AutoCloseable {
                     out.add(new Projected(sel, y, xx, box, new int[] {bh, bw, c}, crop,
                             Render.png(Render.signed(ImagePrep.toRgb(crop, c), bh, bw)), Render.png(Render.crop(img.rgb(), box))));
                 }
-                case "saliency" -> {
+                case SALIENCY -> {
                     Projections.Projection p = Projections.saliency(model.graph(), model.input(), model.layer(u.scoreNode()), x, u.channel());
                     float[] map = p.projection().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
                     out.add(new Projected(sel, -1, -1, new int[] {0, 0, s, s}, new int[] {s, s}, map,
                             Render.png(Render.heat(map, s, s)), Render.png(img.rgb())));
                 }
-                case "gradcam" -> {
+                case GRADCAM -> {
                     Projections.Projection p = Projections.gradCam(model.graph(), model.input(), layer, model.layer(u.scoreNode()), x,
                             u.channel());
                     int h = (int) layer.size(1), w = (int) layer.size(2);
@@ -322,7 +321,6 @@ public final class Visualizer implements AutoCloseable {
                     out.add(new Projected(sel, -1, -1, new int[] {0, 0, s, s}, new int[] {h, w}, map,
                             Render.png(Render.overlay(img.rgb(), map, h, w)), Render.png(img.rgb())));
                 }
-                default -> throw new IllegalStateException(plan.method());
             }
         }
         return out;

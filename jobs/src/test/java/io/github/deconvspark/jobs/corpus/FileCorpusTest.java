@@ -3,12 +3,12 @@ package io.github.deconvspark.jobs.corpus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.deconvspark.jobs.images.ImagePrep;
 import io.github.deconvspark.jobs.inputs.Entry;
 import io.github.deconvspark.jobs.inputs.Listing;
 import io.github.deconvspark.jobs.inputs.Reject;
 import io.github.deconvspark.jobs.inputs.Uris;
 import io.github.deconvspark.jobs.labelled.LabelledData;
-import io.github.deconvspark.jobs.visualize.ImagePrep;
 import io.github.deconvspark.jobs.visualize.VisualizeJobTest;
 import java.nio.file.Files;
 import java.nio.file.Path;

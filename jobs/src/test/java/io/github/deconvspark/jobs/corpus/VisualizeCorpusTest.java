@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.deconvspark.jobs.JobConfig;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.Storage;
 import io.github.deconvspark.jobs.inputs.Uris;
 import io.github.deconvspark.jobs.visualize.Visualize;
 import io.github.deconvspark.jobs.visualize.VisualizeJobTest;

@@ -3,7 +3,7 @@ package io.github.deconvspark.jobs.gradcheck;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.deconvspark.jobs.JobConfig;
+import io.github.deconvspark.jobs.frame.JobConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.deconvspark.jobs.JobConfig;
+import io.github.deconvspark.jobs.frame.JobConfig;
 import io.github.deconvspark.jobs.labelled.ExportImages;
 import io.github.deconvspark.jobs.labelled.LabelledData;
+import io.github.deconvspark.jobs.nets.GradientSum;
 import io.github.deconvspark.jobs.visualize.VisualizeJobTest;
 import io.github.deconvspark.models.net.Net;
 import io.github.deconvspark.models.net.NetSpec;

@@ -119,7 +119,7 @@ class IdxCorpusTest {
                         }
                     }
                     got[0] = "read " + read + (rejects.isEmpty() ? "" : ", rejects " + rejects);
-                } catch (io.github.deconvspark.jobs.JobConfig.ConfigException e) {
+                } catch (io.github.deconvspark.jobs.frame.JobConfig.ConfigException e) {
                     got[0] = "refused: " + e.getMessage();
                 } catch (Throwable t) {
                     got[0] = "UNEXPECTED " + t;

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.deconvspark.jobs.JobConfig;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.images.ImagePrep;
 import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -142,7 +143,7 @@ public class VisualizeJobTest {
         // the in-process loop over the same files: same values, same projections
         Visualizer.Plan plan;
         try (TfjsModel m = TfjsModel.load(model)) {
-            plan = Visualizer.plan(m, "deconvnet", List.of(SETTINGS[1].split(",")), "0-1", "", "all", 4);
+            plan = Visualizer.plan(m, Method.DECONVNET, List.of(SETTINGS[1].split(",")), "0-1", "", "all", 4);
         }
         VisualizeLoop.Result loop = VisualizeLoop.run(plan, model, VisualizeLoop.files(photos.getParent()), 3, ImagePrep.Limits.DEFAULT);
         Map<String, Object> jobActs = activations(one);

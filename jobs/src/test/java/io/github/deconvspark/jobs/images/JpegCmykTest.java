@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs.visualize;
+package io.github.deconvspark.jobs.images;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

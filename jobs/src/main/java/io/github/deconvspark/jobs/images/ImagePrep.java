@@ -1,5 +1,8 @@
-package io.github.deconvspark.jobs.visualize;
+package io.github.deconvspark.jobs.images;
 
+import io.github.deconvspark.jobs.inputs.Messages;
+import io.github.deconvspark.jobs.inputs.Reading;
+import io.github.deconvspark.jobs.inputs.Reject;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -9,9 +12,6 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
-import io.github.deconvspark.jobs.inputs.Messages;
-import io.github.deconvspark.jobs.inputs.Reading;
-import io.github.deconvspark.jobs.inputs.Reject;
 
 /**
  * Image bytes to the model's input: decode (what Java's ImageIO reads: PNG, JPEG, GIF, BMP, WBMP,

@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs.visualize;
+package io.github.deconvspark.jobs.images;
 
 import io.github.deconvspark.jobs.inputs.Reject;
 import java.util.zip.CRC32;

@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs.gradients;
+package io.github.deconvspark.jobs.nets;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs.gradients;
+package io.github.deconvspark.jobs.nets;
 
 import io.github.deconvspark.models.net.Net;
 import java.io.Serializable;

@@ -1,5 +1,6 @@
-package io.github.deconvspark.jobs;
+package io.github.deconvspark.jobs.frame;
 
+import io.github.deconvspark.jobs.inputs.Uris;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,7 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import io.github.deconvspark.jobs.inputs.Uris;
 
 /**
  * Files on any Hadoop file system (local paths by default), and the atomic commit of a job's output:

@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs;
+package io.github.deconvspark.jobs.frame;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,14 +14,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** Configuration: sources and their order, spark.* keys, and the messages for every mistake. */
 class JobConfigTest {
     static final List<JobConfig.Key> KEYS = List.of(new JobConfig.Key("input", null, "images"),
-            new JobConfig.Key("top-k", "9", "k"), new JobConfig.Key("method", "deconvnet", "method"),
+            JobConfig.Key.integer("top-k", 9, 1, 100, "k"), JobConfig.Key.choice("method", "deconvnet", List.of("deconvnet", "guided"), "method"),
             new JobConfig.Key("layers", "", "layers"));
 
     @Test void laterSourcesWin(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("my.conf");
         Files.writeString(f, "# mine\ntop-k = 4\nmethod = guided\nspark.executor.memory = 2g\n");
         JobConfig c = JobConfig.parse("test", KEYS, new String[] {"--input", "x", "--config", f.toString(), "--top-k=5", "layers=a, b"});
-        assertEquals(5, c.getInt("top-k", 1, 10));
+        assertEquals(5, c.getInt("top-k"));
         assertEquals("guided", c.get("method"));
         assertEquals(List.of("a", "b"), c.list("layers"));
         assertEquals(Map.of("spark.executor.memory", "2g"), c.spark());
@@ -47,10 +47,12 @@ class JobConfigTest {
         assertEquals("test: option --input needs a value", e.getMessage());
         e = assertThrows(JobConfig.ConfigException.class, () -> JobConfig.parse("test", KEYS, new String[] {"--input", "x", "stray"}));
         assertTrue(e.getMessage().startsWith("test: unexpected argument 'stray'"), e.getMessage());
-        JobConfig c = JobConfig.parse("test", KEYS, new String[] {"--input", "x", "--top-k", "zero"});
-        e = assertThrows(JobConfig.ConfigException.class, () -> c.getInt("top-k", 1, 100));
+        // typed keys are checked when the configuration is parsed, before anything runs
+        e = assertThrows(JobConfig.ConfigException.class, () -> JobConfig.parse("test", KEYS, new String[] {"--input", "x", "--top-k", "zero"}));
         assertEquals("test: --top-k must be an integer in [1, 100], got 'zero'", e.getMessage());
-        e = assertThrows(JobConfig.ConfigException.class, () -> c.choice("method", List.of("guided")));
+        List<JobConfig.Key> guidedOnly = List.of(new JobConfig.Key("input", null, "images"),
+                JobConfig.Key.choice("method", "deconvnet", List.of("guided"), "method"));
+        e = assertThrows(JobConfig.ConfigException.class, () -> JobConfig.parse("test", guidedOnly, new String[] {"--input", "x"}));
         assertEquals("test: --method must be one of [guided], got 'deconvnet'", e.getMessage());
         e = assertThrows(JobConfig.ConfigException.class,
                 () -> JobConfig.parse("test", KEYS, new String[] {"--input", "x", "--config", "/no/such.conf"}));

@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs;
+package io.github.deconvspark.jobs.frame;
 
 import io.github.deconvspark.kernels.Natives;
 import java.net.InetAddress;

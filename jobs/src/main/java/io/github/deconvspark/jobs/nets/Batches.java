@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs.train;
+package io.github.deconvspark.jobs.nets;
 
 import io.github.deconvspark.jobs.labelled.LabelledData;
 import java.util.Arrays;

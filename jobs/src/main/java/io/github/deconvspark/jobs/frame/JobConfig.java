@@ -1,5 +1,6 @@
-package io.github.deconvspark.jobs;
+package io.github.deconvspark.jobs.frame;
 
+import io.github.deconvspark.jobs.inputs.Messages;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
-import io.github.deconvspark.jobs.inputs.Messages;
 
 /**
  * A job's configuration, resolved and validated before anything runs. Sources, later ones winning:
@@ -24,8 +24,29 @@ import io.github.deconvspark.jobs.inputs.Messages;
  */
 public final class JobConfig {
 
-    /** A legal key: its default ({@code null} = required) and a line of help. */
-    public record Key(String name, String dflt, String help) {}
+    /** A legal key: its default ({@code null} = required), a line of help, and what it holds ({@link KeyType}). */
+    public record Key(String name, String dflt, String help, KeyType type) {
+        /** Free text. */
+        public Key(String name, String dflt, String help) {
+            this(name, dflt, help, KeyType.TEXT);
+        }
+
+        public static Key integer(String name, long dflt, long min, long max, String help) {
+            return new Key(name, Long.toString(dflt), help, new KeyType.Int(min, max));
+        }
+
+        public static Key decimal(String name, String dflt, double min, double max, String help) {
+            return new Key(name, dflt, help, new KeyType.Decimal(min, max));
+        }
+
+        public static Key bool(String name, boolean dflt, String help) {
+            return new Key(name, Boolean.toString(dflt), help, KeyType.BOOL);
+        }
+
+        public static Key choice(String name, String dflt, List<String> legal, String help) {
+            return new Key(name, dflt, help, new KeyType.Choice(List.copyOf(legal)));
+        }
+    }
 
     /** A configuration error, for the user (printed without a stack trace, exit code 2). */
     public static final class ConfigException extends IllegalArgumentException {
@@ -33,12 +54,14 @@ public final class JobConfig {
     }
 
     private final String job;
+    private final Map<String, Key> keys;
     private final Map<String, String> values;
     private final Map<String, String> spark;
     private final Map<String, String> sources;
 
-    private JobConfig(String job, Map<String, String> values, Map<String, String> spark, Map<String, String> sources) {
+    private JobConfig(String job, Map<String, Key> keys, Map<String, String> values, Map<String, String> spark, Map<String, String> sources) {
         this.job = job;
+        this.keys = keys;
         this.values = values;
         this.spark = spark;
         this.sources = sources;
@@ -96,13 +119,16 @@ public final class JobConfig {
         }
         for (String[] kv : cli) put(job, legal, values, spark, sources, kv[0], kv[1], "command line");
         for (Key k : keys) {
-            if (!values.containsKey(k.name()) || values.get(k.name()).isBlank()) {
+            String v = values.get(k.name());
+            if (v == null || v.isBlank()) {
                 if (k.dflt() == null) {
                     throw new ConfigException(job + ": --" + k.name() + " is required (" + k.help() + ")");
                 }
+            } else {
+                k.type().check(job, k.name(), v);     // every typed value checked before anything runs
             }
         }
-        return new JobConfig(job, values, spark, sources);
+        return new JobConfig(job, legal, values, spark, sources);
     }
 
     /** The largest --config file read. */
@@ -207,8 +233,9 @@ public final class JobConfig {
     public static String help(String job, List<Key> keys) {
         StringBuilder sb = new StringBuilder("usage: bin/deconv-spark " + job + " [--key value | key=value ...] [--config FILE]\n");
         for (Key k : keys) {
-            sb.append(String.format("  --%-20s %s%s%n", k.name(), k.help(), k.dflt() == null ? " (required)"
-                    : k.dflt().isEmpty() ? "" : " (default: " + k.dflt() + ")"));
+            String rule = k.type().rule();
+            sb.append(String.format("  --%-20s %s%s%s%n", k.name(), k.help(), rule.isEmpty() ? "" : " [" + rule + "]", k.dflt() == null
+                    ? " (required)" : k.dflt().isEmpty() ? "" : " (default: " + k.dflt() + ")"));
         }
         sb.append("  spark.*=VALUE           passed to Spark's configuration (e.g. spark.executor.memory=4g)\n");
         return sb.toString();
@@ -221,45 +248,34 @@ public final class JobConfig {
         return values.get(key);
     }
 
-    public int getInt(String key, int min, int max) {
-        return (int) getLong(key, min, max);
+    /** A typed key's value; the key must be {@link Key#integer}. */
+    public long getLong(String key) {
+        return ((KeyType.Int) typed(key, KeyType.Int.class)).parse(job, key, get(key));
     }
 
-    public long getLong(String key, long min, long max) {
-        String v = get(key);
-        try {
-            long i = Long.parseLong(v);
-            if (i < min || i > max) throw new NumberFormatException();
-            return i;
-        } catch (NumberFormatException e) {
-            throw new ConfigException(job + ": --" + key + " must be an integer in [" + min + ", " + max + "], got " + Messages.quote(v));
-        }
+    public int getInt(String key) {
+        return Math.toIntExact(getLong(key));
     }
 
-    public double getDouble(String key, double min, double max) {
-        String v = get(key);
-        try {
-            double d = Double.parseDouble(v);
-            if (!(d >= min && d <= max)) throw new NumberFormatException();
-            return d;
-        } catch (NumberFormatException e) {
-            throw new ConfigException(job + ": --" + key + " must be a number in [" + min + ", " + max + "], got " + Messages.quote(v));
-        }
+    public double getDouble(String key) {
+        return ((KeyType.Decimal) typed(key, KeyType.Decimal.class)).parse(job, key, get(key));
     }
 
     public boolean getBool(String key) {
-        String v = get(key).toLowerCase(Locale.ROOT);
-        return switch (v) {
-            case "true", "yes", "1" -> true;
-            case "false", "no", "0" -> false;
-            default -> throw new ConfigException(job + ": --" + key + " must be true or false, got " + Messages.quote(get(key)));
-        };
+        return ((KeyType.Bool) typed(key, KeyType.Bool.class)).parse(job, key, get(key));
     }
 
-    public String choice(String key, List<String> legal) {
-        String v = get(key);
-        if (!legal.contains(v)) throw new ConfigException(job + ": --" + key + " must be one of " + legal + ", got " + Messages.quote(v));
-        return v;
+    /** A {@link Key#choice} key's value, checked against its list. */
+    public String choice(String key) {
+        typed(key, KeyType.Choice.class).check(job, key, get(key));
+        return get(key);
+    }
+
+    private KeyType typed(String key, Class<? extends KeyType> type) {
+        Key k = keys.get(key);
+        if (k == null) throw new IllegalStateException(job + ": no key " + key);
+        if (!type.isInstance(k.type())) throw new IllegalStateException(job + ": key " + key + " is " + k.type() + ", not " + type.getSimpleName());
+        return k.type();
     }
 
     /** Comma-separated, trimmed, empty items dropped. */

@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs.visualize;
+package io.github.deconvspark.jobs.images;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;

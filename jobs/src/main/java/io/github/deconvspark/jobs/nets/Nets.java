@@ -1,18 +1,16 @@
-package io.github.deconvspark.jobs.train;
+package io.github.deconvspark.jobs.nets;
 
-import io.github.deconvspark.jobs.JobConfig;
-import io.github.deconvspark.jobs.Storage;
-import io.github.deconvspark.jobs.gradients.GradientSum;
+import io.github.deconvspark.jobs.frame.JobConfig;
+import io.github.deconvspark.jobs.frame.Storage;
 import io.github.deconvspark.jobs.labelled.LabelledData;
-import io.github.deconvspark.models.tfjs.NetFiles;
 import io.github.deconvspark.models.net.Net;
 import io.github.deconvspark.models.net.NetSpec;
+import io.github.deconvspark.models.tfjs.NetFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
@@ -139,6 +137,6 @@ public final class Nets {
 
     /** Parses the job's dtype key. */
     public static DataType dtype(JobConfig cfg) {
-        return cfg.choice("dtype", List.of("float32", "float64")).equals("float64") ? DataType.DOUBLE : DataType.FLOAT;
+        return cfg.choice("dtype").equals("float64") ? DataType.DOUBLE : DataType.FLOAT;
     }
 }

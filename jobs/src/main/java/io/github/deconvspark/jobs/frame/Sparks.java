@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs;
+package io.github.deconvspark.jobs.frame;
 
 import java.io.IOException;
 import java.io.InputStream;

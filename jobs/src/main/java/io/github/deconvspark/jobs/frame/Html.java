@@ -1,4 +1,4 @@
-package io.github.deconvspark.jobs;
+package io.github.deconvspark.jobs.frame;
 
 /** HTML text escaping for the jobs' pages. */
 public final class Html {
