@@ -255,63 +255,23 @@ final class TfjsGraphBuilder {
     }
 
     private DataFormat format(TfjsNode n) {
-        return format(n, source);
-    }
-
-    static DataFormat format(TfjsNode n, String source) {
-        String f = n.string("data_format", "NHWC");
-        return switch (f) {
-            case "NHWC" -> DataFormat.NHWC;
-            case "NCHW" -> DataFormat.NCHW;
-            default -> throw new IllegalArgumentException(n + " of " + source + ": data_format '" + f + "' is not supported (NHWC, NCHW)");
-        };
+        return TfjsAttrs.format(n, source);
     }
 
     private Padding padding(TfjsNode n, DataFormat f) {
-        return padding(n, f, source);
+        return TfjsAttrs.padding(n, f, source);
     }
 
-    static Padding padding(TfjsNode n, DataFormat f, String source) {
-        String p = n.string("padding", null);
-        if (p == null) throw new IllegalArgumentException(n + " of " + source + ": no padding attr (TF requires one: SAME, VALID or EXPLICIT)");
-        switch (p) {
-            case "SAME": return Padding.SAME;
-            case "VALID": return Padding.VALID;
-            case "EXPLICIT": {
-                int[] e = n.ints("explicit_paddings", new int[0]);
-                if (e.length != 8) {
-                    throw new IllegalArgumentException(n + " of " + source + ": EXPLICIT padding needs 8 explicit_paddings, got "
-                            + Arrays.toString(e));
-                }
-                int h = f == DataFormat.NHWC ? 2 : 4;
-                return Padding.explicit(e[h], e[h + 1], e[h + 2], e[h + 3]);
-            }
-            default: throw new IllegalArgumentException(n + " of " + source + ": padding '" + p + "' is not supported");
-        }
-    }
-
-    /** A conv node's parameters, from its attributes (TF's NodeDef: 4-entry strides and dilations, padding required). */
     private ConvParams convParams(TfjsNode n) {
-        DataFormat f = format(n);
-        return ConvParams.of(n.op(), four(n, "strides", null), padding(n, f), f, four(n, "dilations", new int[] {1, 1, 1, 1}));
+        return TfjsAttrs.convParams(n, source);
+    }
+
+    private int[] four(TfjsNode n, String key, int[] dflt) {
+        return TfjsAttrs.four(n, key, dflt, source);
     }
 
     private Tensor conv(TfjsNode n) {
         return Ops.conv2d(t(n, 0), t(n, 1), convParams(n));
-    }
-
-    /** A 4-entry list attr (strides, dilations, ksize of a NodeDef: TF requires 4; none means {@code dflt}, or is an error). */
-    private int[] four(TfjsNode n, String key, int[] dflt) {
-        int[] v = n.ints(key, null);
-        if (v == null) {
-            if (dflt != null) return dflt;
-            throw new IllegalArgumentException(n + " of " + source + ": no " + key + " attr (TF requires 4 entries)");
-        }
-        if (v.length != 4) {
-            throw new IllegalArgumentException(n + " of " + source + ": attr " + key + " " + Arrays.toString(v) + " has " + v.length
-                    + " entries; TF requires 4");
-        }
-        return v;
     }
 
     /** Depthwise conv (NHWC) as one conv2d per input channel over [kh, kw, 1, multiplier], concatenated: channel c*m + j. */
