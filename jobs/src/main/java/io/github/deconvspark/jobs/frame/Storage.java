@@ -218,9 +218,9 @@ public final class Storage {
         return UUID.randomUUID().toString().substring(0, 8);
     }
 
-    /** A local copy of a TF.js model.json and its weight shards (see {@link #localCopy}); a local path is used as it is. */
+    /** A local copy of a model file and the files it names (see {@link #localCopy}); a local path is used as it is. */
     public static Path localModel(String uri, Configuration conf) {
-        return localCopy(uri, b -> io.github.deconvspark.models.tfjs.TfjsModel.shardPaths(b, uri), conf);
+        return localCopy(uri, b -> io.github.deconvspark.models.load.Models.siblings(b, uri), conf);
     }
 
     private static final Map<String, Path> LOCAL_COPIES = new ConcurrentHashMap<>();

@@ -10,8 +10,8 @@ import io.github.deconvspark.jobs.inputs.Uris;
 import io.github.deconvspark.kernels.autodiff.GradientCheck;
 import io.github.deconvspark.kernels.autodiff.Ops;
 import io.github.deconvspark.kernels.autodiff.Tensor;
-import io.github.deconvspark.models.tfjs.TfjsModel;
-import io.github.deconvspark.models.tfjs.Weights;
+import io.github.deconvspark.models.Model;
+import io.github.deconvspark.models.load.Models;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -40,11 +40,10 @@ final class ModelCheck {
         List<String> params = new ArrayList<>();
         List<String> filters = cfg.get("model-params").equals("all") ? List.of() : cfg.list("model-params");
         int size;
-        try (TfjsModel m = TfjsModel.load(Storage.localModel(model, conf))) {
+        try (Model m = Models.load(Storage.localModel(model, conf))) {
             size = (int) m.input().size(1);
-            for (Weights.Spec s : m.weightSpecs()) {
-                if (!m.hasLayer(s.name()) || !m.layer(s.name()).dataType().isFPType()) continue;
-                if (filters.isEmpty() || filters.stream().anyMatch(s.name()::contains)) params.add(s.name());
+            for (String p : m.parameters()) {
+                if (filters.isEmpty() || filters.stream().anyMatch(p::contains)) params.add(p);
             }
         } catch (IOException | java.io.UncheckedIOException e) {
             throw new JobConfig.ConfigException("gradcheck: --model " + Uris.display(model) + ": " + e.getMessage());
@@ -67,7 +66,7 @@ final class ModelCheck {
         return out;
     }
 
-    private record Loaded(TfjsModel model, Tensor loss) {}
+    private record Loaded(Model model, Tensor loss) {}
 
     private static final ThreadLocal<Map<String, Loaded>> MODELS = ThreadLocal.withInitial(HashMap::new);
 
@@ -78,7 +77,7 @@ final class ModelCheck {
         try {
             Loaded l = MODELS.get().computeIfAbsent(model, u -> {
                 try {
-                    TfjsModel m = TfjsModel.load(Storage.localModel(u, conf), 1, DataType.DOUBLE);
+                    Model m = Models.load(Storage.localModel(u, conf), 1, DataType.DOUBLE);
                     Tensor loss = null;
                     long s = seed;
                     for (Tensor o : m.outputs().values()) {

@@ -10,7 +10,8 @@ import io.github.deconvspark.jobs.inputs.Listing;
 import io.github.deconvspark.jobs.inputs.Reading;
 import io.github.deconvspark.jobs.inputs.Reject;
 import io.github.deconvspark.jobs.inputs.Uris;
-import io.github.deconvspark.models.tfjs.TfjsModel;
+import io.github.deconvspark.models.Model;
+import io.github.deconvspark.models.load.Models;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Timestamp;
@@ -145,7 +146,7 @@ public final class Visualize {
 
     /** The plan (units, input size, model digest), resolved against the model on the driver. */
     private static Visualizer.Plan plan(Settings st, Configuration conf) {
-        try (TfjsModel m = TfjsModel.load(Storage.localModel(st.model(), conf))) {
+        try (Model m = Models.load(Storage.localModel(st.model(), conf))) {
             return Visualizer.plan(m, st.method(), st.layers(), st.channels(), st.head(), st.classes(), st.batch());
         } catch (IOException | UncheckedIOException e) {
             throw new JobConfig.ConfigException("visualize: --model " + Uris.display(st.model()) + ": " + e.getMessage());

@@ -2,7 +2,8 @@ package io.github.deconvspark.jobs.visualize;
 
 import io.github.deconvspark.jobs.frame.JobConfig;
 import io.github.deconvspark.jobs.frame.Sparks;
-import io.github.deconvspark.models.tfjs.TfjsModel;
+import io.github.deconvspark.models.Model;
+import io.github.deconvspark.models.load.Models;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,7 +40,7 @@ public final class VisualizeBench {
             Path model = Path.of(java.net.URI.create(st.model()));
             Path input = Path.of(java.net.URI.create(st.input()));
             Visualizer.Plan plan;
-            try (TfjsModel m = TfjsModel.load(model)) {
+            try (Model m = Models.load(model)) {
                 plan = Visualizer.plan(m, st.method(), st.layers(), st.channels(), st.head(), st.classes(), st.batch());
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);

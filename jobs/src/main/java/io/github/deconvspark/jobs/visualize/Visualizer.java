@@ -3,7 +3,8 @@ package io.github.deconvspark.jobs.visualize;
 import io.github.deconvspark.jobs.images.ImagePrep;
 import io.github.deconvspark.kernels.autodiff.ReluRule;
 import io.github.deconvspark.kernels.autodiff.Tensor;
-import io.github.deconvspark.models.tfjs.TfjsModel;
+import io.github.deconvspark.models.Model;
+import io.github.deconvspark.models.load.Models;
 import io.github.deconvspark.models.viz.Projections;
 import io.github.deconvspark.models.viz.ReceptiveField;
 import java.io.IOException;
@@ -52,14 +53,14 @@ public final class Visualizer implements AutoCloseable {
                             byte[] patchPng) {}
 
     private final Plan plan;
-    private final TfjsModel model;
+    private final Model model;
     private final Map<String, ReceptiveField> fields = new HashMap<>();
 
     /** Loads the model (a local model.json) with the given batch size. */
     public Visualizer(Plan plan, Path modelJson, int batch) {
         this.plan = plan;
         try {
-            this.model = TfjsModel.load(modelJson, batch);
+            this.model = Models.load(modelJson, batch, org.nd4j.linalg.api.buffer.DataType.FLOAT);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load the model " + modelJson + ": " + e.getMessage(), e);
         }
@@ -73,7 +74,7 @@ public final class Visualizer implements AutoCloseable {
      * Resolves the job's layers, channels, head and classes against the model. Every error names the
      * option, the value, and the legal values.
      */
-    public static Plan plan(TfjsModel m, Method method, List<String> layers, String channels, String head, String classes, int batch) {
+    public static Plan plan(Model m, Method method, List<String> layers, String channels, String head, String classes, int batch) {
         int size = inputSize(m);
         long fixed = m.declaredBatch();
         if (fixed > 1) {
@@ -117,7 +118,7 @@ public final class Visualizer implements AutoCloseable {
         return new Plan(method, units, size, m.sha256(), batch);
     }
 
-    static int inputSize(TfjsModel m) {
+    static int inputSize(Model m) {
         long[] s = m.input().shape();
         if (s.length != 4 || (s[3] != 3 && s[3] != 1) || s[1] != s[2] || s[1] < 1) {
             throw new IllegalArgumentException("visualize: the model's input must be NHWC RGB or grayscale with a square image, "
@@ -131,14 +132,14 @@ public final class Visualizer implements AutoCloseable {
         return (int) model.input().size(3);
     }
 
-    private static void requireFeatureMap(TfjsModel m, Tensor t, String l) {
+    private static void requireFeatureMap(Model m, Tensor t, String l) {
         if (t.rank() != 4) {
             throw new IllegalArgumentException("visualize: layer '" + l + "' has shape " + Arrays.toString(t.shape())
                     + "; projections need a 4-D NHWC feature map. Layers with feature maps: " + featureLayers(m));
         }
     }
 
-    private static int classes(TfjsModel m, String node, String given) {
+    private static int classes(Model m, String node, String given) {
         Tensor t = m.layer(node);
         if (t.rank() != 2) {
             throw new IllegalArgumentException("visualize: --head '" + given + "' has shape " + Arrays.toString(t.shape())
@@ -148,7 +149,7 @@ public final class Visualizer implements AutoCloseable {
     }
 
     /** Short names of the layers with 4-D outputs (for messages). */
-    static List<String> featureLayers(TfjsModel m) {
+    static List<String> featureLayers(Model m) {
         List<String> out = new ArrayList<>();
         for (String n : m.layerNames()) {
             Tensor t = m.layer(n);
@@ -166,7 +167,7 @@ public final class Visualizer implements AutoCloseable {
      * A layer by its node name, or by a unique suffix after a '/' (e.g. "conv2d_3/Relu"), or by a
      * scope (e.g. "conv2d_3": the last node inside ".../conv2d_3/").
      */
-    public static String resolve(TfjsModel m, String given, String option) {
+    public static String resolve(Model m, String given, String option) {
         if (given == null || given.isBlank()) throw new IllegalArgumentException("visualize: --" + option + " is empty");
         if (m.hasLayer(given)) return given;
         List<String> suffix = new ArrayList<>(), scope = new ArrayList<>();
@@ -230,7 +231,7 @@ public final class Visualizer implements AutoCloseable {
 
     public Plan plan() { return plan; }
 
-    public TfjsModel model() { return model; }
+    public Model model() { return model; }
 
     /** Per-unit strongest values (and positions y*w+x, -1 for class scores) of up to batch images. */
     public record Scan(float[][] values, int[][] positions) {}

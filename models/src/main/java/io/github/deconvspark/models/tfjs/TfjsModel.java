@@ -1,10 +1,10 @@
 package io.github.deconvspark.models.tfjs;
 
-import io.github.deconvspark.models.io.ModelFiles;
-import io.github.deconvspark.models.json.Json;
-
 import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.models.Model;
+import io.github.deconvspark.models.io.ModelFiles;
+import io.github.deconvspark.models.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Errors: an unsupported op names the op and the node; a missing shard names the file; a weight
  * missing from the manifest names the node.
  */
-public final class TfjsModel implements AutoCloseable {
+public final class TfjsModel implements Model {
     /** The TF ops this loader turns into graph ops. */
     public static final Set<String> SUPPORTED_OPS = Collections.unmodifiableSet(TfjsGraphBuilder.SUPPORTED);
 
@@ -250,18 +250,27 @@ public final class TfjsModel implements AutoCloseable {
     }
 
     /** The absolute path of model.json. */
-    public Path path() { return modelJson; }
+    @Override public Path path() { return modelJson; }
 
-    public Graph graph() { return graph; }
+    @Override public String format() { return "tfjs-graph"; }
+
+    /** The float weights that are graph constants, in manifest order. */
+    @Override public List<String> parameters() {
+        List<String> out = new ArrayList<>();
+        for (Weights.Spec s : weightSpecs) if (hasLayer(s.name()) && layer(s.name()).dataType().isFPType()) out.add(s.name());
+        return out;
+    }
+
+    @Override public Graph graph() { return graph; }
 
     /** The (first) input placeholder. */
-    public Tensor input() {
+    @Override public Tensor input() {
         if (inputs.isEmpty()) throw new IllegalStateException(modelJson + " has no input placeholder");
         return inputs.values().iterator().next();
     }
 
     /** The (first) input's batch dimension as the model declares it: -1 when any batch size fits, else the fixed size. */
-    public long declaredBatch() {
+    @Override public long declaredBatch() {
         long[] s = declaredShapes.get(input().name());
         return s == null || s.length == 0 ? -1 : s[0];
     }
@@ -270,7 +279,7 @@ public final class TfjsModel implements AutoCloseable {
     public Map<String, Tensor> inputs() { return Collections.unmodifiableMap(inputs); }
 
     /** Outputs by signature key ("age_output", ...), or by node name for sink nodes when the model has no signature. */
-    public Map<String, Tensor> outputs() { return Collections.unmodifiableMap(outputs); }
+    @Override public Map<String, Tensor> outputs() { return Collections.unmodifiableMap(outputs); }
 
     /** The TF.js node name of each output (e.g. "Identity_1"), by output key. */
     public Map<String, String> outputNodes() { return Collections.unmodifiableMap(outputNodes); }
@@ -282,7 +291,7 @@ public final class TfjsModel implements AutoCloseable {
     }
 
     /** The tensor of a node, by its TF.js name (int32 constant nodes have none). */
-    public Tensor layer(String nodeName) {
+    @Override public Tensor layer(String nodeName) {
         Tensor t = tensors.get(nodeName);
         if (t == null) {
             throw new IllegalArgumentException(byName.containsKey(nodeName)
@@ -292,17 +301,17 @@ public final class TfjsModel implements AutoCloseable {
         return t;
     }
 
-    public boolean hasLayer(String nodeName) { return tensors.containsKey(nodeName); }
+    @Override public boolean hasLayer(String nodeName) { return tensors.containsKey(nodeName); }
 
     /** Every node name with a graph tensor, in model.json's order. */
-    public List<String> layerNames() {
+    @Override public List<String> layerNames() {
         List<String> out = new ArrayList<>();
         for (TfjsNode n : nodes) if (tensors.containsKey(n.name())) out.add(n.name());
         return out;
     }
 
     /** The node's TF op ("_FusedConv2D", "MaxPool", ...). */
-    public String opOf(String nodeName) {
+    @Override public String opOf(String nodeName) {
         TfjsNode n = byName.get(nodeName);
         if (n == null) throw new IllegalArgumentException("no node '" + nodeName + "' in " + modelJson);
         return n.op();
@@ -313,16 +322,7 @@ public final class TfjsModel implements AutoCloseable {
     public List<Weights.Spec> weightSpecs() { return weightSpecs; }
 
     /** SHA-256 (hex) over model.json's bytes followed by every shard's bytes in manifest order. */
-    public String sha256() { return sha256; }
-
-    /** Runs every output for one input value (of {@link #input()}'s shape); the arrays belong to the caller. */
-    public Map<String, INDArray> run(INDArray inputValue) {
-        List<String> keys = new ArrayList<>(outputs.keySet());
-        List<INDArray> vals = graph.run(new ArrayList<>(outputs.values()), Map.of(input(), inputValue));
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        for (int k = 0; k < keys.size(); k++) out.put(keys.get(k), vals.get(k));
-        return out;
-    }
+    @Override public String sha256() { return sha256; }
 
     @Override public void close() { graph.close(); }
 
