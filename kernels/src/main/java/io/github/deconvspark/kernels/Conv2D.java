@@ -14,25 +14,38 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * TensorFlow's {@code tf.nn.conv2d} and its two gradients: {@code conv2d_transpose} (= the
  * gradient with respect to the input, TF's Conv2DBackpropInput) and the filter gradient
  * (Conv2DBackpropFilter). Conv2d filters are {@code [kh, kw, in, out]}; conv2d_transpose filters
- * are {@code [kh, kw, out, in]}, as in TF. Strides and dilations take 1, 2 or 4 values; the
- * window arithmetic is {@link ConvParams}'. Each op also has a form that takes the geometry
- * computed once (the autodiff's nodes compute it when they are built).
+ * are {@code [kh, kw, out, in]}, as in TF. Grouped convolutions are TF's: an input of {@code groups x in}
+ * channels (groups dividing out) convolves channel group i with filter columns i of {@code out / groups}. Strides
+ * and dilations take 1, 2 or 4 values; the window arithmetic is {@link ConvParams}'. Each op also has a form that
+ * takes the geometry computed once (the autodiff's nodes compute it when they are built).
  */
 public final class Conv2D {
     private Conv2D() {}
 
     public static INDArray conv2d(INDArray input, INDArray filter, int[] strides, Padding padding,
                                   DataFormat format, int[] dilations) {
-        String op = "conv2d";
+        return forward("conv2d", input, filter, strides, padding, format, dilations, false);
+    }
+
+    /** conv2d, or (depthwise) DepthwiseConv2dNative, checked; the geometry decides the compute. */
+    static INDArray forward(String op, INDArray input, INDArray filter, int[] strides, Padding padding, DataFormat format,
+                            int[] dilations, boolean depthwise) {
         Tensors.requireRank4(op, "input", input, DataFormat.layout(op, format));
-        Tensors.requireRank4(op, "filter", filter, "[kh, kw, in, out]");
+        Tensors.requireRank4(op, "filter", filter, depthwise ? DEPTHWISE_FILTER : "[kh, kw, in, out]");
         Tensors.floatType(op, "input", input, "filter", filter);
         ConvParams p = ConvParams.of(op, strides, padding, format, dilations);
-        return conv2d(input, filter, p, p.geometry(op, input.shape(), filter.shape()));
+        return conv2d(input, filter, p, geometry(p, op, input.shape(), filter.shape(), depthwise));
+    }
+
+    static final String DEPTHWISE_FILTER = "[kh, kw, in, multiplier]";
+
+    static ConvGeometry geometry(ConvParams p, String op, long[] input, long[] filter, boolean depthwise) {
+        return depthwise ? p.depthwiseGeometry(op, input, filter) : p.geometry(op, input, filter);
     }
 
     /** conv2d with its geometry ({@link ConvParams#geometry} of these arrays' shapes). */
     public static INDArray conv2d(INDArray input, INDArray filter, ConvParams p, ConvGeometry g) {
+        if (g.groups() > 1) return GroupedConv.forward(input, filter, p, g);
         DataType t = input.dataType();
         DataFormat format = p.format();
         // libnd4j's conv2d (oneDNN) runs at TF's speed for every benchmark shape (docs/BENCHMARKS.md).
@@ -56,30 +69,36 @@ public final class Conv2D {
      */
     public static INDArray conv2dTranspose(INDArray value, INDArray filter, long[] outputShape, int[] strides,
                                            Padding padding, DataFormat format, int[] dilations) {
-        return backpropInput("conv2d_transpose", "output_shape", outputShape, filter, value, strides, padding, format, dilations);
+        return backpropInput("conv2d_transpose", "output_shape", outputShape, filter, value, strides, padding, format, dilations,
+                false);
     }
 
     /** TF's Conv2DBackpropInput: the gradient of conv2d with respect to an input of {@code inputShape}. */
     public static INDArray conv2dBackpropInput(long[] inputShape, INDArray filter, INDArray outBackprop, int[] strides,
                                                Padding padding, DataFormat format, int[] dilations) {
-        return backpropInput("conv2d_backprop_input", "input_sizes", inputShape, filter, outBackprop, strides, padding, format, dilations);
+        return backpropInput("conv2d_backprop_input", "input_sizes", inputShape, filter, outBackprop, strides, padding, format,
+                dilations, false);
     }
 
     /** TF's Conv2DBackpropFilter: the gradient of conv2d with respect to a filter of {@code filterShape}. */
     public static INDArray conv2dBackpropFilter(INDArray input, long[] filterShape, INDArray outBackprop, int[] strides,
                                                 Padding padding, DataFormat format, int[] dilations) {
-        String op = "conv2d_backprop_filter";
+        return backpropFilter("conv2d_backprop_filter", input, filterShape, outBackprop, strides, padding, format, dilations, false);
+    }
+
+    static INDArray backpropFilter(String op, INDArray input, long[] filterShape, INDArray outBackprop, int[] strides,
+                                   Padding padding, DataFormat format, int[] dilations, boolean depthwise) {
         Tensors.requireRank4(op, "input", input, DataFormat.layout(op, format));
         Tensors.requireRank4(op, "out_backprop", outBackprop, DataFormat.layout(op, format));
         Tensors.requireShape(op, "filter_sizes", filterShape);
         Tensors.floatType(op, "input", input, "out_backprop", outBackprop);
         Tensors.requireSize(op, "filter_sizes", filterShape);
         ConvParams p = ConvParams.of(op, strides, padding, format, dilations);
-        ConvGeometry g = p.geometry(op, input.shape(), filterShape);
+        ConvGeometry g = geometry(p, op, input.shape(), filterShape, depthwise);
         long[] expected = p.outputShape(g);
         if (!Arrays.equals(expected, outBackprop.shape())) {
             throw new IllegalArgumentException(op + ": out_backprop " + Tensors.shape(outBackprop) + " does not match the "
-                    + "conv2d output " + Arrays.toString(expected) + " of input " + Tensors.shape(input)
+                    + (depthwise ? "depthwise conv" : "conv2d") + " output " + Arrays.toString(expected) + " of input " + Tensors.shape(input)
                     + " with filter " + Arrays.toString(filterShape));
         }
         return conv2dBackpropFilter(input, filterShape, outBackprop, p, g);
@@ -87,20 +106,21 @@ public final class Conv2D {
 
     /** Conv2DBackpropFilter with its (forward) geometry. */
     public static INDArray conv2dBackpropFilter(INDArray input, long[] filterShape, INDArray outBackprop, ConvParams p, ConvGeometry g) {
+        if (g.groups() > 1) return GroupedConv.backpropFilter(input, filterShape, outBackprop, p, g);
         INDArray dw = Tensors.uninitialized(input.dataType(), filterShape);
         ConvCompute.backpropFilter(Tensors.toNhwc(input, p.format()), Tensors.toNhwc(outBackprop, p.format()), dw, g);
         return dw;
     }
 
-    private static INDArray backpropInput(String op, String shapeName, long[] outputShape, INDArray filter, INDArray value,
-                                          int[] strides, Padding padding, DataFormat format, int[] dilations) {
+    static INDArray backpropInput(String op, String shapeName, long[] outputShape, INDArray filter, INDArray value,
+                                  int[] strides, Padding padding, DataFormat format, int[] dilations, boolean depthwise) {
         Tensors.requireRank4(op, "value", value, DataFormat.layout(op, format));
-        Tensors.requireRank4(op, "filter", filter, "[kh, kw, out, in]");
+        Tensors.requireRank4(op, "filter", filter, depthwise ? DEPTHWISE_FILTER : "[kh, kw, out, in]");
         Tensors.requireShape(op, shapeName, outputShape);
         Tensors.floatType(op, "value", value, "filter", filter);
         ConvParams p = ConvParams.of(op, strides, padding, format, dilations);
-        long[] out = transposeShape(op, shapeName, outputShape, value.shape(), filter.shape(), p);
-        return conv2dBackpropInput(value, filter, p, p.geometry(op, out, filter.shape()));
+        long[] out = transposeShape(op, shapeName, outputShape, value.shape(), filter.shape(), p, depthwise);
+        return conv2dBackpropInput(value, filter, p, geometry(p, op, out, filter.shape(), depthwise));
     }
 
     /**
@@ -109,6 +129,16 @@ public final class Conv2D {
      * value's ({@link ConvParams#transposeRange}); every message names what was given and what is legal.
      */
     public static long[] transposeShape(String op, String shapeName, long[] outputShape, long[] valueShape, long[] f, ConvParams p) {
+        return transposeShape(op, shapeName, outputShape, valueShape, f, p, false);
+    }
+
+    /**
+     * The same for the depthwise input gradient (filter [kh, kw, in, multiplier]: value has in x multiplier channels,
+     * the output in) or conv2d_transpose (filter [kh, kw, out, in]: value has in channels, the output out, or
+     * groups x out with groups dividing in).
+     */
+    static long[] transposeShape(String op, String shapeName, long[] outputShape, long[] valueShape, long[] f, ConvParams p,
+                                 boolean depthwise) {
         DataFormat format = p.format();
         long[] v = format.nhwc(valueShape);
         long[] out = format.nhwc(outputShape);
@@ -117,17 +147,24 @@ public final class Conv2D {
         String context = shapeName + " " + Arrays.toString(outputShape) + " with value " + Arrays.toString(valueShape)
                 + ", filter " + Arrays.toString(f) + ", strides " + Arrays.toString(p.strides()) + ", padding " + p.padding()
                 + ", dilations " + Arrays.toString(p.dilations()) + ", data_format " + format;
-        if (f[3] != v[3]) {
-            throw new IllegalArgumentException(op + ": value has " + v[3] + " channels but the filter's in_channels "
-                    + "(its last entry, filter is [kh, kw, out, in]) is " + f[3] + "; " + context);
+        if (depthwise ? f[2] * f[3] != v[3] : f[3] != v[3]) {
+            throw new IllegalArgumentException(op + ": value has " + v[3] + " channels but " + (depthwise
+                    ? "the depthwise filter's in x multiplier is " + f[2] * f[3] + " (filter is " + DEPTHWISE_FILTER + ")"
+                    : "the filter's in_channels (its last entry, filter is [kh, kw, out, in]) is " + f[3]) + "; " + context);
         }
         if (out[0] != v[0]) {
             throw new IllegalArgumentException(op + ": " + shapeName + " batch " + out[0] + " must equal value's batch "
                     + v[0] + " (or be -1); " + context);
         }
-        if (out[3] != f[2]) {
+        if (depthwise && out[3] != f[2]) {
+            throw new IllegalArgumentException(op + ": " + shapeName + " channels " + out[3] + " must equal the depthwise "
+                    + "filter's in_channels " + f[2] + " (filter is " + DEPTHWISE_FILTER + "); " + context);
+        }
+        boolean grouped = out[3] % f[2] == 0 && f[3] % (out[3] / f[2]) == 0;
+        if (!depthwise && !grouped) {
             throw new IllegalArgumentException(op + ": " + shapeName + " channels " + out[3] + " must equal the filter's "
-                    + "out_channels " + f[2] + " (filter is [kh, kw, out, in]); " + context);
+                    + "out_channels " + f[2] + " (filter is [kh, kw, out, in]), or be a multiple g of it (grouped) with g "
+                    + "dividing its in_channels " + f[3] + "; " + context);
         }
         int[][] ranges = p.transposeRange(valueShape, f);
         String[] dims = {"height", "width"};
@@ -145,6 +182,7 @@ public final class Conv2D {
 
     /** Conv2DBackpropInput with the forward geometry of the output (input) it makes. */
     public static INDArray conv2dBackpropInput(INDArray value, INDArray filter, ConvParams p, ConvGeometry g) {
+        if (g.groups() > 1) return GroupedConv.backpropInput(value, filter, p, g);
         DataFormat format = p.format();
         DataType t = value.dataType();
         if (Nd4jOps.backpropInputFitsConv(g.h(), g.w(), g.oc(), g.c())) {

@@ -5,6 +5,8 @@ import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Argument checks and layout moves shared by the kernels. */
 final class Tensors {
@@ -41,6 +43,19 @@ final class Tensors {
         return t;
     }
 
+    /** int32 and uint8: the integer types max pooling takes, as TF's MaxPool does. */
+    static boolean isInteger(INDArray a) {
+        return a.dataType() == DataType.INT || a.dataType() == DataType.UBYTE;
+    }
+
+    /** Max pooling's input types: FLOAT, DOUBLE, INT (int32) and UBYTE (uint8). */
+    static void maxPoolType(String op, INDArray a) {
+        if (!isInteger(a) && a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE) {
+            throw new IllegalArgumentException(op + ": input has type " + a.dataType()
+                    + "; legal types are FLOAT, DOUBLE, INT (int32) and UBYTE (uint8)");
+        }
+    }
+
     static void requireShape(String op, String name, long[] shape) {
         if (shape == null || shape.length != 4) {
             throw new IllegalArgumentException(op + ": " + name + " must have 4 entries, got "
@@ -71,6 +86,28 @@ final class Tensors {
 
     static INDArray fromNhwc(INDArray a, DataFormat format) {
         return format == DataFormat.NCHW ? a.permute(0, 3, 1, 2).dup('c') : a;
+    }
+
+    /** Channels [from, from + count) of a along axis, as a new dense array (the caller closes it). */
+    static INDArray channels(INDArray a, int axis, long from, long count) {
+        return a.get(channelIndex(a.rank(), axis, from, count)).dup('c');
+    }
+
+    /** Writes block into target's channels [from, from + block's count) along axis, then closes block and the temporaries. */
+    static void putChannels(INDArray target, int axis, long from, INDArray block, INDArray... temporaries) {
+        target.get(channelIndex(target.rank(), axis, from, block.size(axis))).assign(block);
+        close(block);
+        for (INDArray t : temporaries) close(t);
+    }
+
+    private static INDArrayIndex[] channelIndex(int rank, int axis, long from, long count) {
+        INDArrayIndex[] idx = new INDArrayIndex[rank];
+        for (int i = 0; i < rank; i++) idx[i] = i == axis ? NDArrayIndex.interval(from, from + count) : NDArrayIndex.all();
+        return idx;
+    }
+
+    private static void close(INDArray a) {
+        if (a.closeable()) a.close();
     }
 
     static INDArray dense(INDArray a) {

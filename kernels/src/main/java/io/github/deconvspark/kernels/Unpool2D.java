@@ -63,9 +63,12 @@ public final class Unpool2D {
         PoolParams p = PoolParams.of(op, ksize, strides, padding, format);
         ConvGeometry g = p.geometry(op, format.fromNhwc(out));
         Pool2D.requirePooledShape(op, "pooled", pooled, p, g, pooled.dataType());
-        INDArray result = Tensors.uninitialized(pooled.dataType(), out);
-        PoolCompute.spread(Tensors.toNhwc(pooled, format), g, result, false);
-        return Tensors.fromNhwc(result, format);
+        return avgUnpool(pooled, p, g);
+    }
+
+    /** Average unpooling with its geometry (over the unpooled side), options included (dilations, ceil mode). */
+    public static INDArray avgUnpool(INDArray pooled, PoolParams p, ConvGeometry g) {
+        return Pool2D.spread(pooled, p, g, PoolCompute.Divisor.NONE);
     }
 
     /**

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.deconvspark.kernels.shape.ConvParams;
 import io.github.deconvspark.kernels.shape.DataFormat;
 import io.github.deconvspark.kernels.shape.Padding;
+import io.github.deconvspark.kernels.shape.PoolParams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -46,6 +48,41 @@ class ErrorMessageTest {
                 Padding.SAME, F, ONE), "conv2d", "INT", "FLOAT and DOUBLE");
         fails(() -> Padding.explicit(-1, 0, 0, 0), "explicit padding", ">= 0");
         fails(() -> Padding.parse("FULL"), "FULL", "SAME, VALID");
+    }
+
+    @Test
+    void groupedAndDepthwiseArguments() {
+        fails(() -> Conv2D.conv2d(x(1, 4, 4, 6), x(2, 2, 2, 4), ONE, Padding.SAME, F, ONE),
+                "conv2d", "6 channels = 3 groups", "4 out-channels", "not a multiple of 3 groups");
+        fails(() -> ConvParams.of("conv2d", ONE, Padding.SAME, F, ONE, 2).geometry("conv2d", new long[] {1, 4, 4, 6}, new long[] {2, 2, 2, 6}),
+                "conv2d", "groups 2 given", "6 / 2 = 3 groups");
+        fails(() -> ConvParams.of("conv2d", ONE, Padding.SAME, F, ONE, 0), "conv2d", "groups 0", ">= 1");
+        fails(() -> Conv2D.conv2dTranspose(x(1, 2, 2, 4), x(2, 2, 1, 4), new long[] {1, 4, 4, 3}, TWO, Padding.SAME, F, ONE),
+                "conv2d_transpose", "output_shape channels 3", "multiple g", "in_channels 4");
+        fails(() -> DepthwiseConv2D.depthwiseConv2d(x(1, 4, 4, 3), x(2, 2, 2, 1), ONE, Padding.SAME, F, ONE),
+                "depthwise_conv2d", "3 channels", "expects 2", "[kh, kw, in, multiplier]");
+        fails(() -> DepthwiseConv2D.depthwiseConv2dBackpropInput(new long[] {1, 4, 4, 3}, x(2, 2, 3, 2), x(1, 4, 4, 5), ONE, Padding.SAME,
+                F, ONE), "depthwise_conv2d_backprop_input", "value has 5 channels", "in x multiplier is 6");
+        fails(() -> DepthwiseConv2D.depthwiseConv2dBackpropInput(new long[] {1, 4, 4, 2}, x(2, 2, 3, 2), x(1, 4, 4, 6), ONE, Padding.SAME,
+                F, ONE), "input_sizes channels 2", "in_channels 3");
+        fails(() -> DepthwiseConv2D.depthwiseConv2dBackpropInput(new long[] {1, 7, 4, 3}, x(2, 2, 3, 1), x(1, 2, 2, 3), TWO, Padding.SAME,
+                F, ONE), "input_sizes height 7", "3 <= height <= 4");
+        fails(() -> DepthwiseConv2D.depthwiseConv2dBackpropFilter(x(1, 4, 4, 2), new long[] {2, 2, 2, 1}, x(1, 3, 3, 2), TWO, Padding.SAME,
+                F, ONE), "depthwise_conv2d_backprop_filter", "out_backprop [1, 3, 3, 2]", "depthwise conv output", "[1, 2, 2, 2]");
+    }
+
+    @Test
+    void poolingOptionsAndTypes() {
+        fails(() -> PoolParams.builder("max_pool", TWO, ONE, Padding.SAME, F).dilations(0).build(), "max_pool", "dilations", ">= 1");
+        PoolParams between = PoolParams.builder("max_pool", TWO, ONE, Padding.explicit(1, 1, 0, 0), F).dilations(3, 1).build();
+        fails(() -> Pool2D.maxPool(x(1, 2, 2, 1), between), "max_pool", "window 0 along height", "dilation 3", "holds no cell");
+        fails(() -> PoolParams.builder("avg_pool", TWO, ONE, Padding.explicit(2, 0, 0, 0), F).ceilMode(true).build(),
+                "avg_pool", "explicit padding", "smaller than ksize");
+        fails(() -> Pool2D.avgPool(Nd4j.create(DataType.INT, 1, 4, 4, 1), TWO, TWO, Padding.SAME, F), "avg_pool", "INT", "FLOAT and DOUBLE");
+        fails(() -> Pool2D.maxPool(Nd4j.create(DataType.LONG, 1, 4, 4, 1), TWO, TWO, Padding.SAME, F),
+                "max_pool", "LONG", "INT (int32) and UBYTE (uint8)");
+        fails(() -> Pool2D.maxPoolGrad(Nd4j.create(DataType.INT, 1, 4, 4, 1), Nd4j.create(DataType.INT, 1, 2, 2, 1), TWO, TWO, Padding.SAME, F),
+                "max_pool_grad", "INT", "FLOAT and DOUBLE");
     }
 
     @Test

@@ -4,11 +4,10 @@ import static io.github.deconvspark.oracle.Geometry.EXPLICIT;
 import static io.github.deconvspark.oracle.Geometry.SAME;
 import static io.github.deconvspark.oracle.Geometry.size;
 
-import java.util.Random;
-
 import io.github.deconvspark.oracle.Geometry.Dim;
 import io.github.deconvspark.oracle.RefFormat.DType;
 import io.github.deconvspark.oracle.RefFormat.Tensor;
+import java.util.Random;
 
 /**
  * The random draws the kernels cases share, all from one seeded {@link Random}: every case family draws
@@ -77,6 +76,26 @@ final class CaseDraws {
       a[i] = rnd.nextDouble() * 2 - 1;
     }
     return new Tensor(name, dt, shape, a);
+  }
+
+  /**
+   * Integers for integer max pooling: int32 in [-1000, 1000] (signs and ties both occur), uint8 over its whole range
+   * 0..255 (values above 127 are negative as Java bytes: the unsigned reading is what is tested).
+   */
+  Tensor integers(String name, DType dt, long... shape) {
+    int n = size(shape);
+    if (dt == DType.I32) {
+      int[] a = new int[n];
+      for (int i = 0; i < n; i++) {
+        a[i] = rnd.nextInt(2001) - 1000;
+      }
+      return new Tensor(name, dt, shape, a);
+    }
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) rnd.nextInt(256);
+    }
+    return new Tensor(name, dt, shape, b);
   }
 
   /** Distinct values in [-1, 1], at least 1/n apart: no max-pool window ever holds a tie. */

@@ -8,22 +8,48 @@ import static io.github.deconvspark.oracle.Geometry.size;
 import static io.github.deconvspark.oracle.Geometry.spatial4;
 import static io.github.deconvspark.oracle.TfRoutes.routes;
 
-import java.util.List;
-import java.util.Random;
-
 import io.github.deconvspark.oracle.Geometry.Dim;
 import io.github.deconvspark.oracle.RefFormat.Case;
 import io.github.deconvspark.oracle.RefFormat.DType;
 import io.github.deconvspark.oracle.RefFormat.Tensor;
+import java.util.List;
+import java.util.Random;
 
 /**
- * The random conv2d, conv2d_transpose and conv2d_backprop_filter cases, each run in TF. The float64
- * conv2d_transpose and filter-gradient cases are also checked against TF's conv2d by their adjoint identity.
- * Every draw comes from {@code draw} (the generator's one Random); cases run through {@code gen}.
+ * The random conv2d, conv2d_transpose and conv2d_backprop_filter cases, each run in TF, in three families named by
+ * the op's prefix: plain, {@code grouped_} (TF's grouped conv: 2-3 channel groups) and {@code depthwise_} (the
+ * depthwise conv and its gradients; its input gradient uses conv2d_transpose's names: value = out_backprop,
+ * output_shape = input_sizes). The float64 transpose and filter-gradient cases are also checked against TF's forward
+ * conv by their adjoint identity. Every draw comes from {@code draw} (the generator's one Random); cases run through
+ * {@code gen}.
  */
 record ConvCases(CaseDraws draw, ReferenceGenerator gen) {
   /** A forward convolution's geometry, drawn in one fixed order (conv2d and its filter gradient share it). */
   private record ConvGeom(Dim h, Dim w, int n, int cin, int cout) {}
+
+  /** A forward conv's channels: input, output, and the filter's [kh, kw, fa, fb]. */
+  private record Chan(long in, long out, long fa, long fb) {}
+
+  /** Plain: the drawn counts (drawing nothing more); grouped: 2-3 groups of them; depthwise: cin channels x multiplier cout. */
+  private Chan channels(String op, int cin, int cout) {
+    if (op.startsWith("grouped")) {
+      int g = 2 + draw.nextInt(2);
+      return new Chan((long) g * cin, (long) g * cout, cin, (long) g * cout);
+    }
+    if (op.startsWith("depthwise")) {
+      return new Chan(cin, (long) cin * cout, cin, cout);
+    }
+    return new Chan(cin, cout, cin, cout);
+  }
+
+  /** The groups TF reads (informational, not a TF attribute): grouped and depthwise cases only. */
+  private static void groupsAttr(Case c, Chan ch) {
+    if (c.op.startsWith("grouped")) {
+      c.ints("groups", ch.in() / ch.fa());
+    } else if (c.op.startsWith("depthwise")) {
+      c.ints("groups", ch.in());
+    }
+  }
 
   private ConvGeom sampleConvGeom(String pad) {
     boolean dilate = draw.nextInt(5) < 2;
@@ -35,16 +61,18 @@ record ConvCases(CaseDraws draw, ReferenceGenerator gen) {
     return new ConvGeom(h, w, n, cin, cout);
   }
 
-  Case conv2d(String id, String fmt, String pad, DType dt) {
+  Case conv2d(String op, String id, String fmt, String pad, DType dt) {
     ConvGeom g = sampleConvGeom(pad);
     Dim h = g.h(), w = g.w();
-    int n = g.n(), cin = g.cin(), cout = g.cout();
-    Case c = new Case(id, "conv2d", List.of(
-        draw.uniform("input", dt, shape(fmt, n, h.in(), w.in(), cin)),
-        draw.uniform("filter", dt, h.k(), w.k(), cin, cout)));
+    int n = g.n();
+    Chan ch = channels(op, g.cin(), g.cout());
+    Case c = new Case(id, op, List.of(
+        draw.uniform("input", dt, shape(fmt, n, h.in(), w.in(), ch.in())),
+        draw.uniform("filter", dt, h.k(), w.k(), ch.fa(), ch.fb())));
     convAttrs(c, fmt, pad, h, w);
+    groupsAttr(c, ch);
     gen.run(c, true, routes(c, t -> TfConvGraphs.buildConv2d(t.tf(), c, t)),
-        shape(fmt, n, h.out(pad), w.out(pad), cout));
+        shape(fmt, n, h.out(pad), w.out(pad), ch.out()));
     return c;
   }
 
@@ -60,7 +88,7 @@ record ConvCases(CaseDraws draw, ReferenceGenerator gen) {
    * conv2d_transpose = Conv2DBackpropInput(input_sizes = output_shape, filter, out_backprop = value).
    * Legal output sizes are spread over the whole legal range; one case in five is illegal on purpose.
    */
-  Case conv2dTranspose(String id, String fmt, String pad, DType dt, boolean makeIllegal) {
+  Case conv2dTranspose(String op, String id, String fmt, String pad, DType dt, boolean makeIllegal) {
     boolean dilate = draw.nextInt(5) < 2;
     // Forward geometry: the value is the output of conv2d over the (to be chosen) output_shape.
     int[] valueSize = new int[2];
@@ -91,8 +119,9 @@ record ConvCases(CaseDraws draw, ReferenceGenerator gen) {
     int n = draw.batch();
     int cin = draw.channels();  // value's channels
     int cout = draw.channels(); // output channels
+    Chan ch = channels(op, cout, cin); // the forward conv's: from the output's channels to value's
     long outN = n;
-    long outC = cout;
+    long outC = ch.in();
     long outH = h.in();
     long outW = w.in();
     String illegal = null;
@@ -119,11 +148,12 @@ record ConvCases(CaseDraws draw, ReferenceGenerator gen) {
         illegal = "channels";
       }
     }
-    Case c = new Case(id, "conv2d_transpose", List.of(
-        draw.uniform("value", dt, shape(fmt, n, valueSize[0], valueSize[1], cin)),
-        draw.uniform("filter", dt, h.k(), w.k(), cout, cin)));
+    Case c = new Case(id, op, List.of(
+        draw.uniform("value", dt, shape(fmt, n, valueSize[0], valueSize[1], ch.out())),
+        draw.uniform("filter", dt, h.k(), w.k(), ch.fa(), ch.fb())));
     c.ints("output_shape", shape(fmt, outN, outH, outW, outC));
     convAttrs(c, fmt, pad, h, w);
+    groupsAttr(c, ch);
     // Not TF attributes: the legal output sizes per spatial dim (SEMANTICS.md), checked against TF's verdict.
     c.ints("legal_output_h", legal[0]).ints("legal_output_w", legal[1]);
     if (illegal != null) {
@@ -140,15 +170,17 @@ record ConvCases(CaseDraws draw, ReferenceGenerator gen) {
     return c;
   }
 
-  Case conv2dBackpropFilter(String id, String fmt, String pad, DType dt) {
+  Case conv2dBackpropFilter(String op, String id, String fmt, String pad, DType dt) {
     ConvGeom g = sampleConvGeom(pad);
     Dim h = g.h(), w = g.w();
-    int n = g.n(), cin = g.cin(), cout = g.cout();
-    Case c = new Case(id, "conv2d_backprop_filter", List.of(
-        draw.uniform("input", dt, shape(fmt, n, h.in(), w.in(), cin)),
-        draw.uniform("out_backprop", dt, shape(fmt, n, h.out(pad), w.out(pad), cout))));
-    c.ints("filter_sizes", h.k(), w.k(), cin, cout);
+    int n = g.n();
+    Chan ch = channels(op, g.cin(), g.cout());
+    Case c = new Case(id, op, List.of(
+        draw.uniform("input", dt, shape(fmt, n, h.in(), w.in(), ch.in())),
+        draw.uniform("out_backprop", dt, shape(fmt, n, h.out(pad), w.out(pad), ch.out()))));
+    c.ints("filter_sizes", h.k(), w.k(), ch.fa(), ch.fb());
     convAttrs(c, fmt, pad, h, w);
+    groupsAttr(c, ch);
     gen.run(c, true, routes(c, t -> TfConvGraphs.buildConv2dBackpropFilter(t.tf(), c, t)), c.ints("filter_sizes"));
     if (dt == DType.F64) {
       // <conv2d(input, f), out_backprop> == <f, filter gradient> for a random f.
@@ -169,9 +201,10 @@ record ConvCases(CaseDraws draw, ReferenceGenerator gen) {
     return new Tensor("check", DType.F64, shape, a);
   }
 
-  /** TF's conv2d with the case's strides, padding, layout and dilations. */
+  /** TF's forward conv of the case's family (conv2d, grouped too; or depthwise) with its strides, padding, layout and dilations. */
   private Tensor conv2dInTf(Case c, Tensor input, Tensor filter, long[] expectedShape) {
-    Case fwd = new Case(c.id + "/adjoint", "conv2d", List.of(input.renamed("input"), filter.renamed("filter")));
+    String op = c.op.startsWith("depthwise") ? "depthwise_conv2d" : "conv2d";
+    Case fwd = new Case(c.id + "/adjoint", op, List.of(input.renamed("input"), filter.renamed("filter")));
     for (String a : List.of("strides", "padding", "explicit_paddings", "data_format", "dilations")) {
       fwd.attrs.put(a, c.attrs.get(a));
     }

@@ -23,7 +23,7 @@ final class GradientCases {
   /** One case of {@code op} (one of {@link GradientReferenceGenerator#OPS}), not yet run in TF. */
   Case sample(String op, String id, DType dt) {
     return switch (op) {
-      case "conv2d" -> conv2d(id, dt);
+      case "conv2d", "depthwise_conv2d" -> conv2d(op, id, dt);
       case "conv2d_transpose" -> conv2dTranspose(id, dt);
       case "max_pool", "avg_pool" -> pool(op, id, dt);
       case "relu", "sigmoid", "tanh", "exp", "square", "neg" -> new Case(id, op, List.of(draw.uniform("x", dt, randomShape())));
@@ -87,13 +87,14 @@ final class GradientCases {
     return new long[] {p.get(0), p.get(1), p.get(2)};
   }
 
-  private Case conv2d(String id, DType dt) {
+  /** conv2d, or the depthwise conv (NHWC, equal strides, no dilations: what TF's CPU depthwise gradients compute). */
+  private Case conv2d(String op, String id, DType dt) {
     int k = 1 + rnd.nextInt(3);
     int s = 1 + rnd.nextInt(2);
     String pad = rnd.nextBoolean() ? "SAME" : "VALID";
     int h = k + rnd.nextInt(5), w = k + rnd.nextInt(5);
     int cin = 1 + rnd.nextInt(3);
-    Case c = new Case(id, "conv2d", List.of(draw.uniform("x", dt, 1 + rnd.nextInt(2), h, w, cin),
+    Case c = new Case(id, op, List.of(draw.uniform("x", dt, 1 + rnd.nextInt(2), h, w, cin),
         draw.uniform("w", dt, k, k, cin, 1 + rnd.nextInt(3))));
     return c.ints("strides", 1, s, s, 1).str("padding", pad);
   }

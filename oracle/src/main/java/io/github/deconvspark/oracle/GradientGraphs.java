@@ -81,6 +81,8 @@ final class GradientGraphs {
     Output<?> x = xs.get(0);
     return switch (c.op) {
       case "conv2d" -> conv(tf, c, x, xs.get(1));
+      case "depthwise_conv2d" -> tf.op1("DepthwiseConv2dNative", b -> b.setAttr("strides", c.ints("strides"))
+          .setAttr("padding", c.str("padding")), x, xs.get(1));
       case "conv2d_transpose" -> tf.op1("Conv2DBackpropInput", b -> b.setAttr("strides", c.ints("strides"))
           .setAttr("padding", c.str("padding")), tf.constInt32(c.ints("output_shape")), xs.get(1), x);
       case "max_pool" -> tf.op1("MaxPool", b -> poolAttrs(b, c), x);

@@ -31,7 +31,7 @@ final class GradientReferenceGenerator {
   static final List<String> OPS = List.of("conv2d", "conv2d_transpose", "max_pool", "avg_pool", "relu", "sigmoid",
       "tanh", "exp", "log", "square", "neg", "matmul", "bias_add", "add", "sub", "mul", "div", "softmax",
       "softmax_cross_entropy", "reduce_sum", "reduce_mean", "reduce_max", "reshape", "transpose", "concat", "slice",
-      "affine", "conv_relu_pool", "hvp_conv_relu_maxpool", "hvp_conv_avgpool", "hvp_conv_transpose");
+      "affine", "conv_relu_pool", "hvp_conv_relu_maxpool", "hvp_conv_avgpool", "hvp_conv_transpose", "depthwise_conv2d");
 
   private final GradientCases table;
   private final GradientGraphs graphs;

@@ -7,16 +7,16 @@ import static io.github.deconvspark.oracle.Geometry.shape;
 import static io.github.deconvspark.oracle.Geometry.spatial4;
 import static io.github.deconvspark.oracle.TfRoutes.routes;
 
-import java.util.List;
-
 import io.github.deconvspark.oracle.Geometry.Dim;
 import io.github.deconvspark.oracle.RefFormat.Case;
 import io.github.deconvspark.oracle.RefFormat.DType;
 import io.github.deconvspark.oracle.RefFormat.Tensor;
 import io.github.deconvspark.oracle.TfRoutes.Route;
+import java.util.List;
 
 /**
- * The random pool cases (max/avg pool and their gradients), max_pool_with_argmax and max_unpool, each run in TF.
+ * The random pool cases (max/avg pool and their gradients; max_pool also of int32 and uint8, whose values may tie),
+ * max_pool_with_argmax and max_unpool, each run in TF.
  * Every draw comes from {@code draw} (the generator's one Random); cases run through {@code gen}.
  */
 record PoolCases(CaseDraws draw, ReferenceGenerator gen) {
@@ -37,7 +37,7 @@ record PoolCases(CaseDraws draw, ReferenceGenerator gen) {
     long[] inShape = shape(fmt, n, h.in(), w.in(), ch);
     long[] outShape = shape(fmt, n, h.out(pad), w.out(pad), ch);
     List<Tensor> inputs = switch (op) {
-      case "max_pool" -> List.of(draw.distinct("input", dt, inShape));
+      case "max_pool" -> List.of(dt == DType.I32 || dt == DType.U8 ? draw.integers("input", dt, inShape) : draw.distinct("input", dt, inShape));
       case "avg_pool" -> List.of(draw.uniform("input", dt, inShape));
       case "max_pool_grad" -> List.of(draw.distinct("input", dt, inShape), draw.uniform("grad", dt, outShape));
       default -> List.of(draw.uniform("grad", dt, outShape)); // avg_pool_grad

@@ -1,13 +1,12 @@
 package io.github.deconvspark.oracle;
 
+import io.github.deconvspark.oracle.RefFormat.Case;
+import io.github.deconvspark.oracle.RefFormat.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-
-import io.github.deconvspark.oracle.RefFormat.Case;
-import io.github.deconvspark.oracle.RefFormat.Tensor;
 
 /**
  * Prints a reference file for people: {@code RefDump FILE [ID_PREFIX...] [--data]}. Without an id prefix it
@@ -55,6 +54,9 @@ public final class RefDump {
         case F32 -> Arrays.toString((float[]) t.data());
         case F64 -> Arrays.toString((double[]) t.data());
         case I64 -> Arrays.toString((long[]) t.data());
+        case I32 -> Arrays.toString((int[]) t.data());
+        case U8 -> Arrays.toString(java.util.stream.IntStream.range(0, ((byte[]) t.data()).length)
+            .map(k -> Byte.toUnsignedInt(((byte[]) t.data())[k])).toArray());
       };
       System.out.println("      " + v);
     }

@@ -22,14 +22,14 @@ import java.util.Map;
 final class RefFormat {
   static final int MAGIC = 0x54465246;     // "TFRF"
   static final int END_MAGIC = 0x54464E44; // "TFND": a truncated file fails loudly
-  static final int VERSION = 1;
+  static final int VERSION = 2; // 2: int32 and uint8 tensors
 
   static final byte ATTR_INTS = 1;
   static final byte ATTR_STRING = 2;
   static final byte ATTR_BOOL = 3;
 
   enum DType {
-    F32(1), F64(2), I64(3);
+    F32(1), F64(2), I64(3), I32(4), U8(5);
     final byte code;
 
     DType(int code) {
@@ -37,13 +37,15 @@ final class RefFormat {
     }
   }
 
-  /** A named dense tensor, C order; data is float[], double[] or long[] matching dtype. */
+  /** A named dense tensor, C order; data is float[], double[], long[], int[] or byte[] (uint8 bits) matching dtype. */
   record Tensor(String name, DType dtype, long[] shape, Object data) {
     int size() {
       return switch (dtype) {
         case F32 -> ((float[]) data).length;
         case F64 -> ((double[]) data).length;
         case I64 -> ((long[]) data).length;
+        case I32 -> ((int[]) data).length;
+        case U8 -> ((byte[]) data).length;
       };
     }
 
@@ -178,6 +180,12 @@ final class RefFormat {
             o.writeLong(x);
           }
         }
+        case I32 -> {
+          for (int x : (int[]) t.data()) {
+            o.writeInt(x);
+          }
+        }
+        case U8 -> o.write((byte[]) t.data());
       }
     }
   }
@@ -240,10 +248,8 @@ final class RefFormat {
     for (int k = 0; k < n; k++) {
       String name = readString(i);
       byte code = i.readByte();
-      DType dt = code == 1 ? DType.F32 : code == 2 ? DType.F64 : code == 3 ? DType.I64 : null;
-      if (dt == null) {
-        throw new IOException("bad dtype code " + code);
-      }
+      DType dt = java.util.Arrays.stream(DType.values()).filter(d -> d.code == code).findFirst()
+          .orElseThrow(() -> new IOException("bad dtype code " + code));
       long[] shape = new long[i.readInt()];
       long size = 1;
       for (int j = 0; j < shape.length; j++) {
@@ -267,11 +273,23 @@ final class RefFormat {
           }
           data = a;
         }
-        default -> {
+        case I64 -> {
           long[] a = new long[m];
           for (int j = 0; j < m; j++) {
             a[j] = i.readLong();
           }
+          data = a;
+        }
+        case I32 -> {
+          int[] a = new int[m];
+          for (int j = 0; j < m; j++) {
+            a[j] = i.readInt();
+          }
+          data = a;
+        }
+        default -> {
+          byte[] a = new byte[m];
+          i.readFully(a);
           data = a;
         }
       }

@@ -6,6 +6,11 @@ import static io.github.deconvspark.oracle.Geometry.NHWC;
 import static io.github.deconvspark.oracle.Geometry.SAME;
 import static io.github.deconvspark.oracle.Geometry.VALID;
 
+import io.github.deconvspark.oracle.RefFormat.Case;
+import io.github.deconvspark.oracle.RefFormat.DType;
+import io.github.deconvspark.oracle.RefFormat.Tensor;
+import io.github.deconvspark.oracle.TfRoutes.Fetch;
+import io.github.deconvspark.oracle.TfRoutes.Route;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,14 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-
 import org.tensorflow.TensorFlow;
-
-import io.github.deconvspark.oracle.RefFormat.Case;
-import io.github.deconvspark.oracle.RefFormat.DType;
-import io.github.deconvspark.oracle.RefFormat.Tensor;
-import io.github.deconvspark.oracle.TfRoutes.Fetch;
-import io.github.deconvspark.oracle.TfRoutes.Route;
 
 /**
  * Generates random conv/pool configurations from a seed, runs each in real TensorFlow (graph mode) and
@@ -43,18 +41,24 @@ public final class ReferenceGenerator {
   static final int DEFAULT_CASES = 1200;
 
   /** Op name -> share of the cases (percent). conv2d_transpose gets the most: its legal/illegal split. */
-  private static final Map<String, Integer> SHARES = new java.util.LinkedHashMap<>();
+  private static final Map<String, Integer> SHARES = shares("conv2d", 18, "conv2d_transpose", 20, "conv2d_backprop_filter", 14,
+      "max_pool", 8, "avg_pool", 8, "max_pool_grad", 8, "avg_pool_grad", 8, "max_pool_with_argmax", 8, "max_unpool", 8);
 
-  static {
-    SHARES.put("conv2d", 18);
-    SHARES.put("conv2d_transpose", 20);
-    SHARES.put("conv2d_backprop_filter", 14);
-    SHARES.put("max_pool", 8);
-    SHARES.put("avg_pool", 8);
-    SHARES.put("max_pool_grad", 8);
-    SHARES.put("avg_pool_grad", 8);
-    SHARES.put("max_pool_with_argmax", 8);
-    SHARES.put("max_unpool", 8);
+  /**
+   * Op name -> share (percent of N): the grouped and depthwise convs and integer max pools, drawn after the cases above
+   * and the tutorial's so that those stay what they were.
+   */
+  private static final Map<String, Integer> EXTENSION_SHARES = shares("grouped_conv2d", 5, "grouped_conv2d_transpose", 5,
+      "grouped_conv2d_backprop_filter", 4, "depthwise_conv2d", 5, "depthwise_conv2d_backprop_input", 5,
+      "depthwise_conv2d_backprop_filter", 4, "max_pool_int", 4);
+
+  /** (name, share) pairs in order. */
+  private static Map<String, Integer> shares(Object... pairs) {
+    Map<String, Integer> m = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < pairs.length; i += 2) {
+      m.put((String) pairs[i], (Integer) pairs[i + 1]);
+    }
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   private final ConvCases conv;
@@ -105,10 +109,18 @@ public final class ReferenceGenerator {
   }
 
   List<Case> generate(int n) {
+    List<Case> all = generate(SHARES, n);
+    all.addAll(TutorialCases.build(this));
+    all.addAll(generate(EXTENSION_SHARES, n));
+    return all;
+  }
+
+  /** round(n * their sum / 100) cases, split over the ops by their shares. */
+  private List<Case> generate(Map<String, Integer> shares, int n) {
     List<Case> all = new ArrayList<>();
-    int left = n;
-    int sharesLeft = 100;
-    for (Map.Entry<String, Integer> e : SHARES.entrySet()) {
+    int sharesLeft = shares.values().stream().mapToInt(Integer::intValue).sum();
+    int left = (int) Math.round(n * sharesLeft / 100.0);
+    for (Map.Entry<String, Integer> e : shares.entrySet()) {
       int count = (int) Math.round((double) left * e.getValue() / sharesLeft);
       left -= count;
       sharesLeft -= e.getValue();
@@ -116,11 +128,10 @@ public final class ReferenceGenerator {
       List<String[]> grid = grid(op);
       for (int i = 0; i < count; i++) {
         String[] g = grid.get(i % grid.size()); // cycling the grid covers every layout x padding x dtype
-        DType dt = g[2].equals("f32") ? DType.F32 : DType.F64;
+        DType dt = DType.valueOf(g[2].toUpperCase(java.util.Locale.ROOT));
         all.add(make(op, i, g[0], g[1], dt));
       }
     }
-    all.addAll(TutorialCases.build(this));
     return all;
   }
 
@@ -128,11 +139,11 @@ public final class ReferenceGenerator {
   private static List<String[]> grid(String op) {
     List<String> layouts = op.startsWith("max_pool_with") || op.equals("max_unpool") ? List.of(NHWC) : List.of(NHWC, NCHW);
     List<String> pads = switch (op) {
-      case "conv2d", "conv2d_transpose", "conv2d_backprop_filter", "max_pool", "max_pool_grad" -> List.of(SAME, VALID, EXPLICIT);
-      default -> List.of(SAME, VALID);
+      case "avg_pool", "avg_pool_grad", "max_pool_with_argmax", "max_unpool" -> List.of(SAME, VALID);
+      default -> List.of(SAME, VALID, EXPLICIT);
     };
     List<String[]> g = new ArrayList<>();
-    for (String dt : List.of("f32", "f64")) {
+    for (String dt : op.equals("max_pool_int") ? List.of("i32", "u8") : List.of("f32", "f64")) {
       for (String l : layouts) {
         for (String p : pads) {
           g.add(new String[] {l, p, dt});
@@ -145,10 +156,13 @@ public final class ReferenceGenerator {
   private Case make(String op, int index, String fmt, String pad, DType dt) {
     String id = op + "#" + index;
     return switch (op) {
-      case "conv2d" -> conv.conv2d(id, fmt, pad, dt);
-      case "conv2d_transpose" -> conv.conv2dTranspose(id, fmt, pad, dt, index % 5 == 4); // exactly 1 in 5 illegal
-      case "conv2d_backprop_filter" -> conv.conv2dBackpropFilter(id, fmt, pad, dt);
+      case "conv2d", "grouped_conv2d", "depthwise_conv2d" -> conv.conv2d(op, id, fmt, pad, dt);
+      case "conv2d_transpose" -> conv.conv2dTranspose(op, id, fmt, pad, dt, index % 5 == 4); // exactly 1 in 5 illegal
+      case "grouped_conv2d_transpose", "depthwise_conv2d_backprop_input" -> conv.conv2dTranspose(op, id, fmt, pad, dt, false);
+      case "conv2d_backprop_filter", "grouped_conv2d_backprop_filter", "depthwise_conv2d_backprop_filter" ->
+          conv.conv2dBackpropFilter(op, id, fmt, pad, dt);
       case "max_pool", "avg_pool", "max_pool_grad", "avg_pool_grad" -> pool.pool(op, id, fmt, pad, dt);
+      case "max_pool_int" -> pool.pool("max_pool", id, fmt, pad, dt); // TF's MaxPool of int32 and uint8
       case "max_pool_with_argmax", "max_unpool" -> pool.argmaxPool(op, id, pad, dt);
       default -> throw new IllegalArgumentException(op);
     };
@@ -196,11 +210,20 @@ public final class ReferenceGenerator {
     throw new IllegalStateException(c.id + ": no route computes it in TF: " + describe(c));
   }
 
-  /** TF's messages for a CPU kernel that lacks a layout or dilations (not a verdict on the config). */
+  /**
+   * TF's messages for a CPU kernel that lacks a layout, dilations, unequal strides or groups (not a verdict on the
+   * config). Conv2DBackpropFilter's CPU kernel knows no groups at all: it sizes the filter from the input's channels
+   * and finds filter_sizes too small.
+   */
   static boolean isCpuKernelGap(String msg) {
     return msg.contains("only supports NHWC")
         || msg.contains("only supports the NHWC")
-        || msg.contains("do not yet support dilation");
+        || msg.contains("do not yet support dilation")
+        || msg.contains("only supported for NHWC format")
+        || msg.contains("does not support dilations")
+        || msg.contains("only supports equal length strides")
+        || msg.contains("Gradients for grouped convolutions are not supported on CPU")
+        || msg.contains("filter_size does not have enough elements");
   }
 
   static String describe(Case c) {

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.GraphOperationBuilder;
@@ -20,6 +19,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TUint8;
 
 /**
  * A small TF graph builder over raw ops ({@code Graph.opBuilder}): every op is created by its TF op name
@@ -155,6 +155,8 @@ final class Tf implements AutoCloseable {
       case F32 -> DataType.DT_FLOAT;
       case F64 -> DataType.DT_DOUBLE;
       case I64 -> DataType.DT_INT64;
+      case I32 -> DataType.DT_INT32;
+      case U8 -> DataType.DT_UINT8;
     };
   }
 
@@ -164,6 +166,8 @@ final class Tf implements AutoCloseable {
       case F32 -> TFloat32.tensorOf(shape, DataBuffers.of((float[]) v.data(), true, false));
       case F64 -> TFloat64.tensorOf(shape, DataBuffers.of((double[]) v.data(), true, false));
       case I64 -> TInt64.tensorOf(shape, DataBuffers.of((long[]) v.data(), true, false));
+      case I32 -> TInt32.tensorOf(shape, DataBuffers.of((int[]) v.data(), true, false));
+      case U8 -> TUint8.tensorOf(shape, DataBuffers.of((byte[]) v.data(), true, false));
     };
   }
 
@@ -182,6 +186,14 @@ final class Tf implements AutoCloseable {
       long[] a = new long[n];
       l.copyTo(DataBuffers.of(a, false, false));
       return new RefFormat.Tensor(name, RefFormat.DType.I64, shape, a);
+    } else if (t instanceof TInt32 i) {
+      int[] a = new int[n];
+      i.copyTo(DataBuffers.of(a, false, false));
+      return new RefFormat.Tensor(name, RefFormat.DType.I32, shape, a);
+    } else if (t instanceof TUint8 u) {
+      byte[] a = new byte[n];
+      u.copyTo(DataBuffers.of(a, false, false));
+      return new RefFormat.Tensor(name, RefFormat.DType.U8, shape, a);
     }
     throw new IllegalStateException("unexpected TF output type " + t.dataType());
   }

@@ -68,6 +68,15 @@ public final class JobConfig {
     }
 
     public static JobConfig parse(String job, List<Key> keys, String[] args) {
+        return parse(job, keys, args, true);
+    }
+
+    /** Parses without requiring the required keys (for work that needs only some, e.g. --list-layers). */
+    public static JobConfig parseWithout(String job, List<Key> keys, String[] args) {
+        return parse(job, keys, args, false);
+    }
+
+    private static JobConfig parse(String job, List<Key> keys, String[] args, boolean requireAll) {
         Map<String, Key> legal = new LinkedHashMap<>();
         for (Key k : keys) legal.put(k.name(), k);
         Map<String, String> values = new LinkedHashMap<>();
@@ -121,7 +130,7 @@ public final class JobConfig {
         for (Key k : keys) {
             String v = values.get(k.name());
             if (v == null || v.isBlank()) {
-                if (k.dflt() == null) {
+                if (k.dflt() == null && requireAll) {
                     throw new ConfigException(job + ": --" + k.name() + " is required (" + k.help() + ")");
                 }
             } else {
@@ -242,6 +251,12 @@ public final class JobConfig {
     }
 
     public String job() { return job; }
+
+    /** Whether a key has a non-blank value. */
+    public boolean isSet(String key) {
+        String v = values.get(key);
+        return v != null && !v.isBlank();
+    }
 
     public String get(String key) {
         if (!values.containsKey(key)) throw new IllegalStateException(job + ": no key " + key);

@@ -15,21 +15,28 @@ public final class Jobs {
     }
 
     /** How a job's main may differ: text after the keys' help, Spark settings of its own, work that needs no Spark. */
-    public record Options(String extraHelp, Function<JobConfig, Map<String, String>> sparkConf, Function<JobConfig, Integer> withoutSpark) {
-        public static final Options NONE = new Options("", JobConfig::spark, c -> null);
+    public record Options(String extraHelp, Function<JobConfig, Map<String, String>> sparkConf, Function<JobConfig, Integer> withoutSpark,
+                          String modelKey, String inputSizeKey) {
+        public static final Options NONE = new Options("", JobConfig::spark, c -> null, null, null);
 
-        public Options help(String text) { return new Options(text, sparkConf, withoutSpark); }
+        public Options help(String text) { return new Options(text, sparkConf, withoutSpark, modelKey, inputSizeKey); }
 
-        public Options spark(Function<JobConfig, Map<String, String>> f) { return new Options(extraHelp, f, withoutSpark); }
+        public Options spark(Function<JobConfig, Map<String, String>> f) { return new Options(extraHelp, f, withoutSpark, modelKey, inputSizeKey); }
 
         /** Work done before (and instead of) a session when it returns an exit code, e.g. gradcheck's --case. */
-        public Options local(Function<JobConfig, Integer> f) { return new Options(extraHelp, sparkConf, f); }
+        public Options local(Function<JobConfig, Integer> f) { return new Options(extraHelp, sparkConf, f, modelKey, inputSizeKey); }
+
+        /** A bare --list-layers prints the layers of the model named by {@code model} (loaded with {@code inputSize}, may be null). */
+        public Options layers(String model, String inputSize) { return new Options(extraHelp, sparkConf, withoutSpark, model, inputSize); }
     }
 
     public static int main(String job, List<JobConfig.Key> keys, String[] args, Options options, Body body) {
         if (JobConfig.wantsHelp(args)) {
             System.out.print(JobConfig.help(job, keys) + options.extraHelp());
             return 0;
+        }
+        if (options.modelKey() != null && ListLayers.wanted(args)) {
+            return ListLayers.print(job, JobConfig.parseWithout(job, keys, ListLayers.strip(args)), options.modelKey(), options.inputSizeKey());
         }
         JobConfig cfg = JobConfig.parse(job, keys, args);
         Integer local = options.withoutSpark().apply(cfg);

@@ -220,17 +220,24 @@ public final class Storage {
 
     /** A local copy of a model file and the files it names (see {@link #localCopy}); a local path is used as it is. */
     public static Path localModel(String uri, Configuration conf) {
-        return localCopy(uri, b -> io.github.deconvspark.models.load.Models.siblings(b, uri), conf);
+        return localCopy(uri, local -> {
+            try {
+                return io.github.deconvspark.models.load.Models.siblings(local, uri);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, conf);
     }
 
     private static final Map<String, Path> LOCAL_COPIES = new ConcurrentHashMap<>();
 
     /**
-     * A local copy of a file and the sibling files it names (e.g. a model.json and its weight shards, as safe relative
-     * paths: {@link io.github.deconvspark.models.io.ModelFiles#relativeShard}), made once per JVM per URI, each file bounded
-     * by the sizes a model may have; a local path ({@code file:} or none) is used as it is.
+     * A local copy of a file and the sibling files it names (e.g. a model.json and its weight shards, an ONNX model and
+     * its external data files, as safe relative paths: {@link io.github.deconvspark.models.io.ModelFiles#relativeShard}),
+     * made once per JVM per URI, streamed to disk, each file bounded by the sizes a model may have; a local path
+     * ({@code file:} or none) is used as it is.
      */
-    public static Path localCopy(String uri, java.util.function.Function<byte[], java.util.List<String>> siblings, Configuration conf) {
+    public static Path localCopy(String uri, java.util.function.Function<Path, java.util.List<String>> siblings, Configuration conf) {
         if (Uris.isLocal(uri)) return Uris.local(uri);
         org.apache.hadoop.fs.Path p = uri.contains("://") ? Uris.hadoop(uri) : path(uri);
         if (p.toUri().getScheme() == null || p.toUri().getScheme().equals("file")) return Path.of(p.toUri().getPath());
@@ -238,20 +245,38 @@ public final class Storage {
             try {
                 Path dir = Files.createTempDirectory("deconv-spark-model-");
                 dir.toFile().deleteOnExit();
-                byte[] main = read(p.toString(), io.github.deconvspark.models.io.ModelFiles.MAX_JSON_BYTES, conf);
                 Path local = dir.resolve(p.getName());
-                for (String rel : siblings.apply(main)) {
+                long max = io.github.deconvspark.models.io.ModelFiles.MAX_WEIGHT_BYTES;
+                copy(p.toString(), local, max, conf);
+                for (String rel : siblings.apply(local)) {
                     Path target = dir.resolve(rel).normalize();
                     if (!target.startsWith(dir)) throw new IOException("the model names " + rel + ", outside its folder");
                     Files.createDirectories(target.getParent());
-                    Files.write(target, read(new org.apache.hadoop.fs.Path(p.getParent(), new org.apache.hadoop.fs.Path(null, null, rel)).toString(),
-                            io.github.deconvspark.models.io.ModelFiles.MAX_WEIGHT_BYTES, conf));
+                    copy(new org.apache.hadoop.fs.Path(p.getParent(), new org.apache.hadoop.fs.Path(null, null, rel)).toString(), target, max, conf);
                 }
-                Files.write(local, main);
                 return local;
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot copy " + u + " to local disk: " + e.getMessage(), e);
+            } catch (IOException | UncheckedIOException e) {
+                throw new UncheckedIOException("cannot copy " + u + " to local disk: " + e.getMessage(),
+                        e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
             }
         });
+    }
+
+    /** Streams a file to a local path; at most {@code maxBytes} (the size from the file system, checked before and while copying). */
+    public static void copy(String uri, Path target, long maxBytes, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path p = path(uri);
+        FileSystem fs = fs(p, conf);
+        FileStatus st = fs.getFileStatus(p);
+        if (!st.isFile()) throw new IOException(uri + " is not a file");
+        if (st.getLen() > maxBytes) throw new IOException(uri + " is " + st.getLen() + " bytes, more than the " + maxBytes + " allowed");
+        try (InputStream in = fs.open(p); OutputStream out = Files.newOutputStream(target)) {
+            byte[] buf = new byte[1 << 16];
+            long total = 0;
+            for (int n; (n = in.read(buf)) > 0; ) {
+                total += n;
+                if (total > st.getLen()) throw new IOException(uri + " grew while it was copied");
+                out.write(buf, 0, n);
+            }
+        }
     }
 }

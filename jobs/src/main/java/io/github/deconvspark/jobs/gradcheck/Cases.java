@@ -274,6 +274,7 @@ public final class Cases {
                 };
             });
         }
+        GroupedCases.register();
         add("channel_affine", r -> {
             DataFormat f = r.nextBoolean() ? DataFormat.NHWC : DataFormat.NCHW;
             long c = 1 + r.nextInt(4);

@@ -41,7 +41,9 @@ public final class GradCheck {
             new JobConfig.Key("ops", "all", "ops to check: all, or a comma-separated list"),
             JobConfig.Key.choice("dtype", "float64", List.of("float64"), "float64 (the only dtype: finite differences need it)"),
             new JobConfig.Key("case", "", "re-run one case locally by its id (SEED-INDEX-OP), with full detail"),
-            new JobConfig.Key("model", "", "whole-model mode: a TF.js model.json; checks d loss / d every parameter (float64)"),
+            new JobConfig.Key("model", "", "whole-model mode: a model (ONNX, TF.js model.json, Keras .keras/.h5, local path or URI); "
+                    + "checks d loss / d every parameter (float64); --list-layers prints its layers"),
+            JobConfig.Key.integer("input-size", 0, 0, 8192, "whole-model mode: the image side for a model whose input height/width are dynamic"),
             new JobConfig.Key("images", "", "whole-model mode: the images (file, folder or glob, any Hadoop URI)"),
             JobConfig.Key.integer("model-images", 1, 1, 1_000_000, "whole-model mode: how many images (the first in path order)"),
             new JobConfig.Key("model-params", "all", "whole-model mode: all, or parameters whose name contains one of a,b,..."),
@@ -78,7 +80,8 @@ public final class GradCheck {
     }
 
     public static int main(String[] args) {
-        return Jobs.main("gradcheck", KEYS, args, Jobs.Options.NONE.help("ops: " + String.join(", ", Cases.ops()) + "\n").local(GradCheck::oneCase),
+        return Jobs.main("gradcheck", KEYS, args, Jobs.Options.NONE.help("ops: " + String.join(", ", Cases.ops()) + "\n").local(GradCheck::oneCase)
+                        .layers("model", "input-size"),
                 (spark, cfg) -> {
                     if (cfg.get("output").isBlank()) throw new JobConfig.ConfigException("gradcheck: --output is required (or --case ID)");
                     Summary s = run(spark, cfg);
@@ -148,18 +151,19 @@ public final class GradCheck {
         int parts = (int) Math.min(n, run.partitions(8));
         String staging = run.stage(output);
         System.err.println("gradcheck: " + Executors.checkNatives(jsc));
-        System.err.println("gradcheck: " + n + " cases over " + ops.size() + " ops, seed " + seed + ", " + parts + " partitions");
+        if (!st.wholeModel()) System.err.println("gradcheck: " + n + " cases over " + ops.size() + " ops, seed " + seed + ", " + parts + " partitions");
 
         JavaRDD<Row> rows;
         if (st.wholeModel()) {
             List<String[]> work = ModelCheck.plan(cfg, conf);
             n = work.size();
             String model = st.model();
-            int dirs = st.directions();
-            int mparts = (int) Math.max(1, Math.min(n, jsc.defaultParallelism() * 4L));
+            int dirs = st.directions(), size = cfg.getInt("input-size");
+            int given = cfg.getInt("partitions");        // 0: 4 per core; each task holds a float64 run's arrays
+            int mparts = (int) Math.max(1, Math.min(n, given > 0 ? given : jsc.defaultParallelism() * 4L));
             System.err.println("gradcheck: whole-model mode, " + n + " (image, parameter) cases, " + dirs + " directions each");
             Broadcast<SerializableConfiguration> hc = run.hadoopConf();
-            rows = jsc.parallelize(work, mparts).map(w -> row(ModelCheck.run(model, w[0], w[1], dirs, seed, hc.value().value())));
+            rows = jsc.parallelize(work, mparts).map(w -> row(ModelCheck.run(model, w[0], w[1], dirs, seed, size, hc.value().value())));
         } else {
             rows = cases(jsc, n, parts, seed, ops);
         }

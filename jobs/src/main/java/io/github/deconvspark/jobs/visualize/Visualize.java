@@ -5,6 +5,7 @@ import io.github.deconvspark.jobs.frame.JobRun;
 import io.github.deconvspark.jobs.frame.Jobs;
 import io.github.deconvspark.jobs.frame.Storage;
 import io.github.deconvspark.jobs.images.ImagePrep;
+import io.github.deconvspark.jobs.images.Normalize;
 import io.github.deconvspark.jobs.inputs.Entry;
 import io.github.deconvspark.jobs.inputs.Listing;
 import io.github.deconvspark.jobs.inputs.Reading;
@@ -55,11 +56,15 @@ public final class Visualize {
 
     public static final List<JobConfig.Key> KEYS = List.of(
             new JobConfig.Key("input", null, "images: a file, a folder (read recursively) or a glob, on any Hadoop file system URI"),
-            new JobConfig.Key("model", null, "TF.js graph model.json (its weight shards beside it), local path or URI"),
+            new JobConfig.Key("model", null, "the model, local path or URI: ONNX (.onnx), TF.js model.json (graph or layers model, "
+                    + "its weight shards beside it), Keras .keras or .h5; --list-layers prints its layers"),
             new JobConfig.Key("output", null, "output folder (replaced atomically when the run completes)"),
             JobConfig.Key.choice("method", "deconvnet", Method.NAMES, "the visualization method"),
             new JobConfig.Key("layers", "", "layers to project (deconvnet, guided) or to map (gradcam), comma-separated node names or suffixes"),
             new JobConfig.Key("channels", "0-7", "feature maps per layer: all, a-b, or a,b,c"),
+            new JobConfig.Key("normalize", "none", "what the model expects of its pixels: " + Normalize.FORMS
+                    + " (PyTorch's torchvision models: imagenet)"),
+            JobConfig.Key.integer("input-size", 0, 0, 8192, "the image side for a model whose input height/width are dynamic (0: the model's own)"),
             new JobConfig.Key("head", "", "saliency / gradcam: the pre-softmax class-score layer"),
             new JobConfig.Key("classes", "all", "saliency / gradcam: classes of the head: all, a-b, or a,b,c"),
             JobConfig.Key.integer("top-k", 9, 1, 10_000, "the k strongest activations per feature map (per class) over the data set"),
@@ -84,7 +89,8 @@ public final class Visualize {
 
     /** Typed, validated settings. */
     record Settings(String input, String model, String output, Method method, List<String> layers, String channels, String head,
-                    String classes, int topK, int batch, ImagePrep.Limits limits, boolean reuse, String title) {
+                    String classes, int topK, int batch, ImagePrep.Limits limits, boolean reuse, String title, int inputSize,
+                    Normalize normalize) {
         static Settings of(JobConfig c, Configuration conf) {
             String input = Uris.fromUser(c.get("input")), output = Storage.qualify(c.get("output"), conf);
             Storage.requireApart(input, output, "visualize");
@@ -92,13 +98,21 @@ public final class Visualize {
                     c.get("channels"), c.get("head"), c.get("classes"), c.getInt("top-k"), c.getInt("batch"),
                     new ImagePrep.Limits(c.getLong("max-image-pixels"), c.getInt("min-image-side"),
                             c.getLong("max-file-bytes"), c.getDouble("decode-seconds")),
-                    c.getBool("reuse"), c.get("title"));
+                    c.getBool("reuse"), c.get("title"), c.getInt("input-size"), Visualize.normalize(c));
+        }
+    }
+
+    private static Normalize normalize(JobConfig c) {
+        try {
+            return Normalize.parse(c.get("normalize"));
+        } catch (IllegalArgumentException e) {
+            throw new JobConfig.ConfigException("visualize: --" + e.getMessage());
         }
     }
 
     /** bin/deconv-spark visualize ...: returns the exit code. */
     public static int main(String[] args) {
-        return Jobs.main("visualize", KEYS, args, Jobs.Options.NONE, (spark, cfg) -> {
+        return Jobs.main("visualize", KEYS, args, Jobs.Options.NONE.layers("model", "input-size"), (spark, cfg) -> {
             Summary s = run(spark, cfg);
             System.out.printf("visualize: %d images, %d projections, %d rejects (%d reused, %d scanned) in %.1f s, %.1f images/s%n",
                     s.images(), s.projections(), s.rejects(), s.reused(), s.scanned(), s.seconds(), s.imagesPerSecond());
@@ -146,8 +160,10 @@ public final class Visualize {
 
     /** The plan (units, input size, model digest), resolved against the model on the driver. */
     private static Visualizer.Plan plan(Settings st, Configuration conf) {
-        try (Model m = Models.load(Storage.localModel(st.model(), conf))) {
-            return Visualizer.plan(m, st.method(), st.layers(), st.channels(), st.head(), st.classes(), st.batch());
+        int[] hw = st.inputSize() > 0 ? new int[] {st.inputSize(), st.inputSize()} : null;
+        try (Model m = Models.load(Storage.localModel(st.model(), conf), 1, org.nd4j.linalg.api.buffer.DataType.FLOAT, hw)) {
+            return Visualizer.plan(m, st.method(), st.layers(), st.channels(), st.head(), st.classes(), st.batch(), st.inputSize(),
+                    st.normalize());
         } catch (IOException | UncheckedIOException e) {
             throw new JobConfig.ConfigException("visualize: --model " + Uris.display(st.model()) + ": " + e.getMessage());
         }
@@ -327,7 +343,7 @@ public final class Visualize {
     /** Everything that makes stored activations reusable: the model, the units, the preprocessing. */
     static String scanKey(Visualizer.Plan plan, Settings st) {
         StringBuilder sb = new StringBuilder("v2;").append(plan.modelSha256()).append(';').append(plan.method()).append(';')
-                .append(plan.size()).append(';').append(plan.batch()).append(';').append(st.limits());
+                .append(plan.size()).append(';').append(plan.batch()).append(';').append(st.limits()).append(';').append(plan.normalize());
         for (Visualizer.Unit u : plan.units()) sb.append(';').append(u.node()).append('#').append(u.channel()).append('@').append(u.scoreNode());
         return sb.toString();
     }

@@ -1,6 +1,7 @@
 package io.github.deconvspark.jobs.visualize;
 
 import io.github.deconvspark.jobs.images.ImagePrep;
+import io.github.deconvspark.jobs.images.Normalize;
 import io.github.deconvspark.kernels.autodiff.ReluRule;
 import io.github.deconvspark.kernels.autodiff.Tensor;
 import io.github.deconvspark.models.Model;
@@ -41,8 +42,16 @@ public final class Visualizer implements AutoCloseable {
     }
 
     /** What to compute, resolved against the model (on the driver) and shipped to executors. */
-    public record Plan(Method method, List<Unit> units, int size, String modelSha256, int batch) implements Serializable {
+    /**
+     * @param inputSize the image side a model with a dynamic spatial size is loaded with (--input-size), 0 for the model's own
+     * @param normalize what the model expects of its pixels (--normalize)
+     */
+    public record Plan(Method method, List<Unit> units, int size, String modelSha256, int batch, int inputSize, Normalize normalize)
+            implements Serializable {
         public boolean perFeatureMap() { return method.perFeatureMap(); }
+
+        /** {h, w} to load the model with, or null for its own size. */
+        public int[] inputHw() { return inputSize > 0 ? new int[] {inputSize, inputSize} : null; }
     }
 
     /** A selected activation of one image to project. */
@@ -60,7 +69,7 @@ public final class Visualizer implements AutoCloseable {
     public Visualizer(Plan plan, Path modelJson, int batch) {
         this.plan = plan;
         try {
-            this.model = Models.load(modelJson, batch, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+            this.model = Models.load(modelJson, batch, org.nd4j.linalg.api.buffer.DataType.FLOAT, plan.inputHw());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load the model " + modelJson + ": " + e.getMessage(), e);
         }
@@ -75,6 +84,12 @@ public final class Visualizer implements AutoCloseable {
      * option, the value, and the legal values.
      */
     public static Plan plan(Model m, Method method, List<String> layers, String channels, String head, String classes, int batch) {
+        return plan(m, method, layers, channels, head, classes, batch, 0, Normalize.NONE);
+    }
+
+    /** As above, for a model loaded with {@code inputSize} (0: its own) whose pixels are normalized as {@code normalize}. */
+    public static Plan plan(Model m, Method method, List<String> layers, String channels, String head, String classes, int batch,
+                            int inputSize, Normalize normalize) {
         int size = inputSize(m);
         long fixed = m.declaredBatch();
         if (fixed > 1) {
@@ -115,7 +130,7 @@ public final class Visualizer implements AutoCloseable {
                 }
             }
         }
-        return new Plan(method, units, size, m.sha256(), batch);
+        return new Plan(method, units, size, m.sha256(), batch, inputSize, normalize);
     }
 
     static int inputSize(Model m) {
@@ -242,7 +257,7 @@ public final class Visualizer implements AutoCloseable {
         if (n > b) throw new IllegalArgumentException("scan: " + n + " images > batch " + b);
         int ch = channels();
         float[] x = new float[b * s * s * ch];
-        for (int i = 0; i < n; i++) System.arraycopy(ImagePrep.toChannels(images.get(i), ch), 0, x, i * s * s * ch, s * s * ch);
+        for (int i = 0; i < n; i++) System.arraycopy(pixels(images.get(i), ch), 0, x, i * s * s * ch, s * s * ch);
         Map<String, Tensor> fetch = new LinkedHashMap<>();
         for (Unit u : plan.units()) {
             String node = plan.perFeatureMap() ? u.node() : u.scoreNode();
@@ -285,11 +300,16 @@ public final class Visualizer implements AutoCloseable {
         return new Scan(values, positions);
     }
 
+    /** The model's input values of a prepared RGB image: its channels, normalized as the plan says. */
+    private float[] pixels(float[] rgb, int channels) {
+        return plan.normalize().apply(ImagePrep.toChannels(rgb, channels), channels);
+    }
+
     /** Projects the selections (all of one image) of a prepared image. The model must have batch 1. */
     public List<Projected> project(ImagePrep.Result img, List<Selection> selections) {
         int s = plan.size();
         int c = channels();
-        INDArray x = Nd4j.create(ImagePrep.toChannels(img.pixels(), c), new long[] {1, s, s, c}, 'c').castTo(model.input().dataType());
+        INDArray x = Nd4j.create(pixels(img.pixels(), c), new long[] {1, s, s, c}, 'c').castTo(model.input().dataType());
         List<Projected> out = new ArrayList<>();
         for (Selection sel : selections) {
             Unit u = plan.units().get(sel.unit());

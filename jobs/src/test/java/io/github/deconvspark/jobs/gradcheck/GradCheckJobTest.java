@@ -37,6 +37,10 @@ class GradCheckJobTest {
     }
 
     static Map<String, String> verdicts(Path out) {
+        return verdictsOf(spark, out);
+    }
+
+    static Map<String, String> verdictsOf(SparkSession spark, Path out) {
         Map<String, String> m = new TreeMap<>();
         for (Row r : spark.read().parquet(out.resolve("cases.parquet").toString()).collectAsList()) {
             m.put(r.getAs("case_id"), r.getAs("status") + " " + r.getAs("order") + " " + r.getAs("params") + " " + r.getAs("max_abs_error")

@@ -42,12 +42,18 @@ public class VisualizeJobTest {
     static SparkSession spark;
     static Path model, photos, work;
 
+    /** Runs a fixture script; its last line of output (the path it prints). */
     public static String run(List<String> cmd) throws IOException, InterruptedException {
+        String[] lines = runAll(cmd).split("\n");
+        return lines[lines.length - 1].trim();
+    }
+
+    /** Runs a fixture script; all it prints. */
+    public static String runAll(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) throw new IllegalStateException(cmd + " failed:\n" + out);
-        String[] lines = out.split("\n");
-        return lines[lines.length - 1].trim();
+        return out;
     }
 
     @BeforeAll static void setUp() throws Exception {

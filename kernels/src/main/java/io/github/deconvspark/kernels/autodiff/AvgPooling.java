@@ -3,18 +3,16 @@ package io.github.deconvspark.kernels.autodiff;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
 import io.github.deconvspark.kernels.shape.ConvGeometry;
-import io.github.deconvspark.kernels.shape.DataFormat;
 import io.github.deconvspark.kernels.shape.PoolParams;
-import io.github.deconvspark.kernels.shape.Window;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Average pooling and its linear partners, in two transpose pairs:
  * avg_pool with avg_pool_grad (TF's AvgPoolGrad, spreading divided by each window's real-cell
- * count), and avg_unpool (the tutorial's: spreading undivided) with sum_pool (each window's
- * sum over its real cells).
+ * count, or its padded-window count with countIncludePad), and avg_unpool (the tutorial's: spreading undivided)
+ * with sum_pool (each window's sum over its real cells). Every option of {@link PoolParams} (dilations, ceil mode)
+ * holds for all four, so each pair stays exact transposes.
  */
 final class AvgPooling {
     private AvgPooling() {}
@@ -70,31 +68,9 @@ final class AvgPooling {
             return switch (kind) {
                 case AVG_POOL -> Pool2D.avgPool(x, p, g);
                 case AVG_POOL_GRAD -> Pool2D.avgPoolGrad(x, p, g);
-                case AVG_UNPOOL -> Unpool2D.avgUnpool(x, full, p.ksize(), p.strides(), p.padding(), p.format());
-                case SUM_POOL -> sumPool(x);
+                case AVG_UNPOOL -> Unpool2D.avgUnpool(x, p, g);
+                case SUM_POOL -> Pool2D.sumPool(x, p, g);
             };
-        }
-
-        /** The average times each window's real-cell count. */
-        private INDArray sumPool(INDArray x) {
-            INDArray avg = Pool2D.avgPool(x, p, g);
-            Window[] w = {g.h(), g.w()};
-            double[] counts = new double[w[0].out() * w[1].out()];
-            for (int oy = 0; oy < w[0].out(); oy++) {
-                for (int ox = 0; ox < w[1].out(); ox++) counts[oy * w[1].out() + ox] = real(w[0], oy) * real(w[1], ox);
-            }
-            long[] cs = p.format() == DataFormat.NHWC ? new long[] {w[0].out(), w[1].out(), 1} : new long[] {w[0].out(), w[1].out()};
-            INDArray c = Nd4j.create(counts, cs, avg.dataType());
-            INDArray wide = Arrays2.expand(c, avg.shape());
-            avg.muli(wide);
-            c.close();
-            wide.close();
-            return avg;
-        }
-
-        private static int real(Window w, int o) {
-            int start = w.start(o);
-            return Math.min(w.in(), start + w.k()) - Math.max(0, start);
         }
 
         @Override public Tensor[] backward(Backward b) {

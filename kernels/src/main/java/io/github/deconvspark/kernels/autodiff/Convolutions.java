@@ -1,43 +1,88 @@
 package io.github.deconvspark.kernels.autodiff;
 
 import io.github.deconvspark.kernels.Conv2D;
+import io.github.deconvspark.kernels.DepthwiseConv2D;
 import io.github.deconvspark.kernels.shape.ConvGeometry;
 import io.github.deconvspark.kernels.shape.ConvParams;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * conv2d and its two gradients as ops, closed under differentiation (as in TF's nn_grad.py):
- * conv2d's gradients are conv2d_backprop_input (= conv2d_transpose) and conv2d_backprop_filter;
- * each of those is bilinear too, and its gradients are again conv2d and the other backprop op.
- * Each node computes its geometry ({@link ConvParams#geometry}) once, when it is built, and hands it to the kernel.
+ * conv2d (grouped too) and the depthwise conv, each with its two gradients, as ops closed under differentiation
+ * (as in TF's nn_grad.py): a conv's gradients are its backprop_input (= conv2d_transpose) and backprop_filter; each of
+ * those is bilinear too, and its gradients are again the conv and the other backprop op, of the same family.
+ * Each node computes its geometry ({@link ConvParams#geometry} or {@link ConvParams#depthwiseGeometry}) once, when
+ * it is built, and hands it to the kernel.
  */
 final class Convolutions {
     private Convolutions() {}
 
+    /** The two conv families: TF's op names and the geometry of their [kh, kw, in, out | multiplier] filters. */
+    enum Family {
+        CONV2D("conv2d", "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"),
+        DEPTHWISE("depthwise conv", "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter");
+
+        /** For messages. */
+        final String name;
+        final String forward;
+        final String input;
+        final String filter;
+
+        Family(String name, String forward, String input, String filter) {
+            this.name = name;
+            this.forward = forward;
+            this.input = input;
+            this.filter = filter;
+        }
+
+        ConvGeometry geometry(ConvParams c, String op, long[] x, long[] filter) {
+            return this == CONV2D ? c.geometry(op, x, filter) : c.depthwiseGeometry(op, x, filter);
+        }
+
+        INDArray conv(INDArray x, INDArray w, ConvParams c, ConvGeometry g) {
+            return this == CONV2D ? Conv2D.conv2d(x, w, c, g) : DepthwiseConv2D.depthwiseConv2d(x, w, c, g);
+        }
+
+        INDArray backpropInput(INDArray dy, INDArray w, ConvParams c, ConvGeometry g) {
+            return this == CONV2D ? Conv2D.conv2dBackpropInput(dy, w, c, g) : DepthwiseConv2D.depthwiseConv2dBackpropInput(dy, w, c, g);
+        }
+
+        INDArray backpropFilter(INDArray x, long[] filterShape, INDArray dy, ConvParams c, ConvGeometry g) {
+            return this == CONV2D ? Conv2D.conv2dBackpropFilter(x, filterShape, dy, c, g)
+                    : DepthwiseConv2D.depthwiseConv2dBackpropFilter(x, filterShape, dy, c, g);
+        }
+    }
+
     static Tensor conv2d(Tensor x, Tensor filter, ConvParams c) {
-        String op = "Conv2D";
+        return conv(Family.CONV2D, x, filter, c);
+    }
+
+    static Tensor conv(Family f, Tensor x, Tensor filter, ConvParams c) {
+        String op = f.forward;
         Shapes.sameGraph(op, x, filter);
         Shapes.sameFloat(op, x, filter);
-        Conv2d node = new Conv2d(c, c.geometry(op, x.shape, filter.shape));
+        Conv node = new Conv(f, c, f.geometry(c, op, x.shape, filter.shape));
         return x.graph.apply(node, c.outputShape(node.g), x.dataType, x, filter);
     }
 
-    static final class Conv2d extends Op implements Windowed {
+    /** The forward conv of a family: reads windows of its input 0. */
+    static final class Conv extends Op implements Windowed {
+        final Family f;
         final ConvParams c;
         final ConvGeometry g;
 
-        Conv2d(ConvParams c, ConvGeometry g) {
+        Conv(Family f, ConvParams c, ConvGeometry g) {
+            this.f = f;
             this.c = c;
             this.g = g;
         }
 
-        @Override public String type() { return "Conv2D"; }
+        @Override public String type() { return f.forward; }
 
         @Override public ConvGeometry geometry() { return g; }
 
         @Override public INDArray forward(INDArray[] in) {
-            return Conv2D.conv2d(in[0], in[1], c, g);
+            return f.conv(in[0], in[1], c, g);
         }
 
         @Override public Tensor[] backward(Backward b) {
@@ -45,15 +90,15 @@ final class Convolutions {
             Tensor w = b.input(1);
             Tensor g = b.grad();
             return new Tensor[] {
-                b.needs(0) ? backpropInput(x.shape, w, g, c) : null,
-                b.needs(1) ? backpropFilter(x, w.shape, g, c) : null,
+                b.needs(0) ? backpropInput(f, x.shape, w, g, c) : null,
+                b.needs(1) ? backpropFilter(f, x, w.shape, g, c) : null,
             };
         }
     }
 
-    /** TF's Conv2DBackpropInput: the input gradient of conv2d for an input of inputShape (format order; batch may be -1). */
-    static Tensor backpropInput(long[] inputShape, Tensor filter, Tensor dy, ConvParams c) {
-        String op = "Conv2DBackpropInput";
+    /** The input gradient of a conv for an input of inputShape (format order; batch may be -1): TF's *BackpropInput. */
+    static Tensor backpropInput(Family f, long[] inputShape, Tensor filter, Tensor dy, ConvParams c) {
+        String op = f.input;
         Shapes.sameGraph(op, filter, dy);
         Shapes.sameFloat(op, filter, dy);
         if (inputShape == null || inputShape.length != 4) {
@@ -61,14 +106,14 @@ final class Convolutions {
         }
         long[] shape = inputShape.clone();
         if (shape[0] == -1) shape[0] = dy.shape[0];
-        ConvGeometry g = c.geometry(op, shape, filter.shape);
+        ConvGeometry g = f.geometry(c, op, shape, filter.shape);
         long[] expected = c.outputShape(g);
         if (!Arrays.equals(expected, dy.shape)) {
-            throw new IllegalArgumentException(op + ": conv2d of an input " + Arrays.toString(shape) + " with filter "
+            throw new IllegalArgumentException(op + ": " + f.name + " of an input " + Arrays.toString(shape) + " with filter "
                     + Shapes.str(filter.shape) + " (" + c + ") gives " + Arrays.toString(expected) + ", not dy's shape "
                     + Shapes.str(dy.shape) + legalRange(dy, filter, c));
         }
-        return dy.graph.apply(new BackpropInput(c, g), shape, dy.dataType, filter, dy);
+        return dy.graph.apply(new BackpropInput(f, c, g), shape, dy.dataType, filter, dy);
     }
 
     private static String legalRange(Tensor dy, Tensor filter, ConvParams c) {
@@ -82,20 +127,22 @@ final class Convolutions {
     }
 
     static final class BackpropInput extends Op {
+        final Family f;
         final ConvParams c;
         /** The forward geometry of the input this op makes. */
         final ConvGeometry g;
 
-        BackpropInput(ConvParams c, ConvGeometry g) {
+        BackpropInput(Family f, ConvParams c, ConvGeometry g) {
+            this.f = f;
             this.c = c;
             this.g = g;
         }
 
-        @Override public String type() { return "Conv2DBackpropInput"; }
+        @Override public String type() { return f.input; }
 
         /** inputs: filter, dy (TF's order without input_sizes). */
         @Override public INDArray forward(INDArray[] in) {
-            return Conv2D.conv2dBackpropInput(in[1], in[0], c, g);
+            return f.backpropInput(in[1], in[0], c, g);
         }
 
         @Override public Tensor[] backward(Backward b) {
@@ -103,42 +150,44 @@ final class Convolutions {
             Tensor dy = b.input(1);
             Tensor g = b.grad();
             return new Tensor[] {
-                b.needs(0) ? backpropFilter(g, w.shape, dy, c) : null,
-                b.needs(1) ? conv2d(g, w, c) : null,
+                b.needs(0) ? backpropFilter(f, g, w.shape, dy, c) : null,
+                b.needs(1) ? conv(f, g, w, c) : null,
             };
         }
     }
 
-    /** TF's Conv2DBackpropFilter: the filter gradient of conv2d for a filter of filterShape [kh, kw, in, out]. */
-    static Tensor backpropFilter(Tensor x, long[] filterShape, Tensor dy, ConvParams c) {
-        String op = "Conv2DBackpropFilter";
+    /** The filter gradient of a conv for a filter of filterShape: TF's *BackpropFilter. */
+    static Tensor backpropFilter(Family f, Tensor x, long[] filterShape, Tensor dy, ConvParams c) {
+        String op = f.filter;
         Shapes.sameGraph(op, x, dy);
         Shapes.sameFloat(op, x, dy);
-        ConvGeometry g = c.geometry(op, x.shape, filterShape);
+        ConvGeometry g = f.geometry(c, op, x.shape, filterShape);
         long[] expected = c.outputShape(g);
         if (!Arrays.equals(expected, dy.shape)) {
-            throw new IllegalArgumentException(op + ": conv2d of " + x + " with a filter " + Arrays.toString(filterShape)
+            throw new IllegalArgumentException(op + ": " + f.name + " of " + x + " with a filter " + Arrays.toString(filterShape)
                     + " (" + c + ") gives " + Arrays.toString(expected) + ", not dy's shape " + Shapes.str(dy.shape));
         }
-        return x.graph.apply(new BackpropFilter(filterShape.clone(), c, g), filterShape, x.dataType, x, dy);
+        return x.graph.apply(new BackpropFilter(f, filterShape.clone(), c, g), filterShape, x.dataType, x, dy);
     }
 
     static final class BackpropFilter extends Op {
+        final Family f;
         final long[] filterShape;
         final ConvParams c;
         final ConvGeometry g;
 
-        BackpropFilter(long[] filterShape, ConvParams c, ConvGeometry g) {
+        BackpropFilter(Family f, long[] filterShape, ConvParams c, ConvGeometry g) {
+            this.f = f;
             this.filterShape = filterShape;
             this.c = c;
             this.g = g;
         }
 
-        @Override public String type() { return "Conv2DBackpropFilter"; }
+        @Override public String type() { return f.filter; }
 
         /** inputs: x, dy. */
         @Override public INDArray forward(INDArray[] in) {
-            return Conv2D.conv2dBackpropFilter(in[0], filterShape, in[1], c, g);
+            return f.backpropFilter(in[0], filterShape, in[1], c, g);
         }
 
         @Override public Tensor[] backward(Backward b) {
@@ -146,8 +195,8 @@ final class Convolutions {
             Tensor dy = b.input(1);
             Tensor g = b.grad();
             return new Tensor[] {
-                b.needs(0) ? backpropInput(x.shape, g, dy, c) : null,
-                b.needs(1) ? conv2d(x, g, c) : null,
+                b.needs(0) ? backpropInput(f, x.shape, g, dy, c) : null,
+                b.needs(1) ? conv(f, x, g, c) : null,
             };
         }
     }

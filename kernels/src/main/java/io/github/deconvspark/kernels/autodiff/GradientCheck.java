@@ -68,7 +68,28 @@ public final class GradientCheck {
 
     /** Checks d y / d xs at the values in feeds (and the variables' values). */
     public static Result check(Tensor y, List<Tensor> xs, Map<Tensor, INDArray> feeds, Options o) {
-        Graph g = y.graph;
+        return check(prepare(y, xs), feeds, o);
+    }
+
+    /**
+     * The graph part of a check of d y / d xs (a grad_y placeholder and the backward pass), built once: building a
+     * graph is not thread-safe, running it is, so several threads may {@link #check(Prepared, Map, Options)} one
+     * prepared check (or several prepared under a lock) at once.
+     */
+    public record Prepared(Tensor y, List<Tensor> xs, Tensor seed, List<Tensor> grads) {}
+
+    public static Prepared prepare(Tensor y, List<Tensor> xs) {
+        for (Tensor x : xs) Shapes.requireFloat("gradient check", "x", x);
+        Shapes.requireFloat("gradient check", "y", y);
+        Tensor seed = y.graph.placeholder("gradcheck_seed", y.dataType, y.shape);
+        List<Tensor> grads = Gradients.gradients(List.of(y), xs, List.of(seed), List.of(), Gradients.Unconnected.ZERO);
+        return new Prepared(y, List.copyOf(xs), seed, grads);
+    }
+
+    /** Runs a prepared check at the values in feeds (and the variables' and constants' values). */
+    public static Result check(Prepared p, Map<Tensor, INDArray> feeds, Options o) {
+        Tensor y = p.y();
+        List<Tensor> xs = p.xs();
         Map<Tensor, double[]> base = new HashMap<>();
         for (Tensor x : xs) {
             INDArray v = feeds.containsKey(x) ? feeds.get(x) : x.value;
@@ -76,19 +97,15 @@ public final class GradientCheck {
                 throw new IllegalArgumentException("gradient check: " + x + " is neither fed nor a variable or constant; "
                         + "the checker perturbs each x by feeding it");
             }
-            Shapes.requireFloat("gradient check", "x", x);
             base.put(x, v.dup('c').castTo(DataType.DOUBLE).data().asDouble());
         }
-        Shapes.requireFloat("gradient check", "y", y);
-        Tensor seed = g.placeholder("gradcheck_seed", y.dataType, y.shape);
-        List<Tensor> grads = Gradients.gradients(List.of(y), xs, List.of(seed), List.of(), Gradients.Unconnected.ZERO);
         long m = y.length();
         long n = xs.stream().mapToLong(Tensor::length).sum();
         Tally t = new Tally(o);
         if (m * n <= o.maxJacobianEntries) {
-            fullJacobian(y, xs, feeds, o, seed, grads, base, t);
+            fullJacobian(y, xs, feeds, o, p.seed(), p.grads(), base, t);
         } else {
-            directional(y, xs, feeds, o, seed, grads, base, t);
+            directional(y, xs, feeds, o, p.seed(), p.grads(), base, t);
         }
         return t.result(y, xs, m * n <= o.maxJacobianEntries ? "full Jacobian" : o.directions + " random directions");
     }

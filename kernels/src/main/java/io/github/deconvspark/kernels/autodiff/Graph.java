@@ -34,7 +34,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * arrays the caller gave (not copies, never closed by the graph); {@link #close} frees what the
  * graph made itself (its scalar constants).
  *
- * <p>Building a graph is not thread-safe; several threads may {@link #run} a built graph at once.
+ * <p>Building a graph is not thread-safe (build from one thread at a time); several threads may {@link #run} it at once,
+ * also while another thread adds nodes (a run sees the nodes that existed when it started).
  * An op's forward must not run a graph itself.
  */
 public final class Graph implements AutoCloseable {
@@ -136,7 +137,11 @@ public final class Graph implements AutoCloseable {
             if (e.getKey().graph != this) throw new IllegalArgumentException("run: fed tensor " + e.getKey() + " belongs to another graph");
             Shapes.requireValue("run: feed", e.getKey(), e.getValue());
         }
-        int n = nodes.size();
+        Tensor[] snapshot;
+        synchronized (nodes) {           // a run may overlap building elsewhere in the graph (see the class comment)
+            snapshot = nodes.toArray(new Tensor[0]);
+        }
+        int n = snapshot.length;
         boolean[] needed = new boolean[n];
         int[] uses = new int[n];
         boolean[] fetched = new boolean[n];
@@ -159,9 +164,9 @@ public final class Graph implements AutoCloseable {
                 }
             }
         }
-        if (!manageMemory) return compute(fetches, feeds, needed, uses, fetched);
+        if (!manageMemory) return compute(snapshot, fetches, feeds, needed, uses, fetched);
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(RUN_WORKSPACE, WORKSPACE)) {
-            return compute(fetches, feeds, needed, uses, fetched);
+            return compute(snapshot, fetches, feeds, needed, uses, fetched);
         }
     }
 
@@ -176,15 +181,15 @@ public final class Graph implements AutoCloseable {
         }
     }
 
-    private List<INDArray> compute(List<Tensor> fetches, Map<Tensor, INDArray> feeds, boolean[] needed, int[] uses,
-                                   boolean[] fetched) {
+    private List<INDArray> compute(Tensor[] snapshot, List<Tensor> fetches, Map<Tensor, INDArray> feeds, boolean[] needed,
+                                   int[] uses, boolean[] fetched) {
         int n = needed.length;
         INDArray[] values = new INDArray[n];
         boolean[] mine = new boolean[n];
         try {
             for (int id = 0; id < n; id++) {
                 if (!needed[id]) continue;
-                Tensor t = nodes.get(id);
+                Tensor t = snapshot[id];
                 INDArray fed = feeds.get(t);
                 if (fed != null || t.op == null) {
                     INDArray v = fed != null ? fed : t.value;
@@ -293,10 +298,12 @@ public final class Graph implements AutoCloseable {
 
     private Tensor add(String base, Tensor.Kind kind, Op op, Tensor[] inputs, long[] shape, DataType type, INDArray value) {
         if (type == null) throw new IllegalArgumentException(base + ": data type is null");
-        int k = nameCounts.merge(base, 1, Integer::sum) - 1;
-        Tensor t = new Tensor(this, nodes.size(), k == 0 ? base : base + "_" + k, kind, op, inputs, shape, type, value);
-        nodes.add(t);
-        return t;
+        synchronized (nodes) {
+            int k = nameCounts.merge(base, 1, Integer::sum) - 1;
+            Tensor t = new Tensor(this, nodes.size(), k == 0 ? base : base + "_" + k, kind, op, inputs, shape, type, value);
+            nodes.add(t);
+            return t;
+        }
     }
 
     private static void requireShape(String what, long[] shape) {

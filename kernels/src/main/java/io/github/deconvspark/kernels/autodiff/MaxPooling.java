@@ -21,9 +21,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class MaxPooling {
     private MaxPooling() {}
 
+    /** Also over int32 and uint8 inputs, as TF's MaxPool: their pooled values carry no gradient (not float). */
     static Tensor maxPool(Tensor x, PoolParams p) {
         String op = "MaxPool";
-        Shapes.requireFloat(op, "input", x);
+        if (x.dataType != DataType.INT && x.dataType != DataType.UBYTE && !x.isFloat()) {
+            throw new IllegalArgumentException(op + ": input " + x + " must be FLOAT, DOUBLE, INT or UBYTE");
+        }
         ConvGeometry g = p.geometry(op, x.shape);
         return x.graph.apply(new MaxPool(p, g), p.pooledShape(g), x.dataType, x);
     }

@@ -103,11 +103,15 @@ public final class Ops {
 
     // ---- convolution ----
 
+    /** filter is [kh, kw, in, out]; an input of groups x in channels is TF's grouped conv (groups dividing out). */
     public static Tensor conv2d(Tensor input, Tensor filter, int[] strides, Padding padding, DataFormat format, int[] dilations) {
         return Convolutions.conv2d(input, filter, ConvParams.of("Conv2D", strides, padding, format, dilations));
     }
 
-    /** conv2d with its parameters made once ({@link ConvParams#of}), as the model loaders build them. */
+    /**
+     * conv2d with its parameters made once ({@link ConvParams#of}), as the model loaders build them; grouped filters
+     * [kh, kw, in / groups, out] too (ONNX's {@code group}: give it to {@code ConvParams.of(..., groups)} to have it checked).
+     */
     public static Tensor conv2d(Tensor input, Tensor filter, ConvParams params) {
         return Convolutions.conv2d(input, filter, params);
     }
@@ -119,19 +123,50 @@ public final class Ops {
     /** filter is [kh, kw, out, in]; outputShape in format order, its batch may be -1 (value's batch). */
     public static Tensor conv2dTranspose(Tensor value, Tensor filter, long[] outputShape, int[] strides, Padding padding,
                                          DataFormat format, int[] dilations) {
-        return Convolutions.backpropInput(outputShape, filter, value, ConvParams.of("Conv2DBackpropInput", strides, padding, format, dilations));
+        return conv2dTranspose(value, filter, outputShape, ConvParams.of("Conv2DBackpropInput", strides, padding, format, dilations));
+    }
+
+    /**
+     * conv2d_transpose with its parameters made once; a grouped filter [kh, kw, out / groups, in] makes an output of out
+     * channels (ONNX ConvTranspose with {@code group}: W [in, out / groups, kh, kw] transposed to [kh, kw, out / groups, in]).
+     */
+    public static Tensor conv2dTranspose(Tensor value, Tensor filter, long[] outputShape, ConvParams params) {
+        return Convolutions.backpropInput(Convolutions.Family.CONV2D, outputShape, filter, value, params);
     }
 
     public static Tensor conv2dBackpropInput(long[] inputShape, Tensor filter, Tensor outBackprop, int[] strides, Padding padding,
                                              DataFormat format, int[] dilations) {
-        return Convolutions.backpropInput(inputShape, filter, outBackprop, ConvParams.of("Conv2DBackpropInput", strides, padding, format,
-                dilations));
+        return conv2dTranspose(outBackprop, filter, inputShape, strides, padding, format, dilations);
     }
 
     public static Tensor conv2dBackpropFilter(Tensor input, long[] filterShape, Tensor outBackprop, int[] strides, Padding padding,
                                               DataFormat format, int[] dilations) {
-        return Convolutions.backpropFilter(input, filterShape, outBackprop, ConvParams.of("Conv2DBackpropFilter", strides, padding, format,
-                dilations));
+        return Convolutions.backpropFilter(Convolutions.Family.CONV2D, input, filterShape, outBackprop,
+                ConvParams.of("Conv2DBackpropFilter", strides, padding, format, dilations));
+    }
+
+    /** TF's depthwise_conv2d (DepthwiseConv2dNative): filter [kh, kw, in, multiplier], output channel c * multiplier + m. */
+    public static Tensor depthwiseConv2d(Tensor input, Tensor filter, ConvParams params) {
+        return Convolutions.conv(Convolutions.Family.DEPTHWISE, input, filter, params);
+    }
+
+    public static Tensor depthwiseConv2d(Tensor input, Tensor filter, int[] strides, Padding padding, DataFormat format,
+                                         int[] dilations) {
+        return depthwiseConv2d(input, filter, ConvParams.of("DepthwiseConv2dNative", strides, padding, format, dilations));
+    }
+
+    /** DepthwiseConv2dNativeBackpropInput: the input gradient for an input of inputShape (format order; batch may be -1). */
+    public static Tensor depthwiseConv2dBackpropInput(long[] inputShape, Tensor filter, Tensor outBackprop, int[] strides,
+                                                      Padding padding, DataFormat format, int[] dilations) {
+        return Convolutions.backpropInput(Convolutions.Family.DEPTHWISE, inputShape, filter, outBackprop,
+                ConvParams.of("DepthwiseConv2dNativeBackpropInput", strides, padding, format, dilations));
+    }
+
+    /** DepthwiseConv2dNativeBackpropFilter: the filter gradient for a filter of filterShape [kh, kw, in, multiplier]. */
+    public static Tensor depthwiseConv2dBackpropFilter(Tensor input, long[] filterShape, Tensor outBackprop, int[] strides,
+                                                       Padding padding, DataFormat format, int[] dilations) {
+        return Convolutions.backpropFilter(Convolutions.Family.DEPTHWISE, input, filterShape, outBackprop,
+                ConvParams.of("DepthwiseConv2dNativeBackpropFilter", strides, padding, format, dilations));
     }
 
     // ---- pooling ----
@@ -140,10 +175,15 @@ public final class Ops {
         return MaxPooling.maxPool(input, PoolParams.of("MaxPool", ksize, strides, padding, format));
     }
 
+    /**
+     * Max pooling with its parameters made once, options included ({@link PoolParams#builder}: dilations, ceil mode);
+     * int32 and uint8 inputs too (their result has no gradient).
+     */
     public static Tensor maxPool(Tensor input, PoolParams params) {
         return MaxPooling.maxPool(input, params);
     }
 
+    /** Average pooling with its parameters made once, options included (countIncludePad, dilations, ceil mode). */
     public static Tensor avgPool(Tensor input, PoolParams params) {
         return AvgPooling.apply(AvgPooling.Kind.AVG_POOL, input, params, null);
     }
@@ -165,26 +205,44 @@ public final class Ops {
 
     /** TF's MaxPoolGrad: grad routed to each window's first maximum of input. */
     public static Tensor maxPoolGrad(Tensor input, Tensor grad, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return MaxPooling.maxPoolGrad(input, grad, PoolParams.of("MaxPoolGrad", ksize, strides, padding, format));
+        return maxPoolGrad(input, grad, PoolParams.of("MaxPoolGrad", ksize, strides, padding, format));
+    }
+
+    /** MaxPoolGrad with its parameters made once, options included. */
+    public static Tensor maxPoolGrad(Tensor input, Tensor grad, PoolParams params) {
+        return MaxPooling.maxPoolGrad(input, grad, params);
     }
 
     public static Tensor avgPool(Tensor input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL, input, PoolParams.of("AvgPool", ksize, strides, padding, format), null);
+        return avgPool(input, PoolParams.of("AvgPool", ksize, strides, padding, format));
     }
 
     /** TF's AvgPoolGrad for an input of inputShape (format order). */
     public static Tensor avgPoolGrad(long[] inputShape, Tensor grad, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL_GRAD, grad, PoolParams.of("AvgPoolGrad", ksize, strides, padding, format), inputShape);
+        return avgPoolGrad(inputShape, grad, PoolParams.of("AvgPoolGrad", ksize, strides, padding, format));
+    }
+
+    /** AvgPoolGrad with its parameters made once, options included: the gradient of {@link #avgPool(Tensor, PoolParams)}. */
+    public static Tensor avgPoolGrad(long[] inputShape, Tensor grad, PoolParams params) {
+        return AvgPooling.apply(AvgPooling.Kind.AVG_POOL_GRAD, grad, params, inputShape);
     }
 
     /** The tutorial's average unpooling: each value copied into its window's real cells, undivided. */
     public static Tensor avgUnpool(Tensor pooled, long[] outputShape, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return AvgPooling.apply(AvgPooling.Kind.AVG_UNPOOL, pooled, PoolParams.of("AvgUnpool", ksize, strides, padding, format), outputShape);
+        return avgUnpool(pooled, outputShape, PoolParams.of("AvgUnpool", ksize, strides, padding, format));
+    }
+
+    public static Tensor avgUnpool(Tensor pooled, long[] outputShape, PoolParams params) {
+        return AvgPooling.apply(AvgPooling.Kind.AVG_UNPOOL, pooled, params, outputShape);
     }
 
     /** Each window's sum over its real cells: the transpose of {@link #avgUnpool}. */
     public static Tensor sumPool(Tensor input, int[] ksize, int[] strides, Padding padding, DataFormat format) {
-        return AvgPooling.apply(AvgPooling.Kind.SUM_POOL, input, PoolParams.of("SumPool", ksize, strides, padding, format), null);
+        return sumPool(input, PoolParams.of("SumPool", ksize, strides, padding, format));
+    }
+
+    public static Tensor sumPool(Tensor input, PoolParams params) {
+        return AvgPooling.apply(AvgPooling.Kind.SUM_POOL, input, params, null);
     }
 
     // ---- per channel ----

@@ -1,5 +1,7 @@
 package io.github.deconvspark.kernels.autodiff;
 
+import io.github.deconvspark.kernels.shape.ConvGeometry;
+import io.github.deconvspark.kernels.shape.Window;
 import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -186,14 +188,28 @@ final class ShapeOps {
             s[i] = x.shape[i] + before[i] + after[i];
         }
         if (Arrays.equals(s, x.shape)) return x;
-        return x.graph.apply(new Pad(before.clone(), s), s, x.dataType, x);
+        return x.graph.apply(new Pad(before.clone(), s, x.shape), s, x.dataType, x);
     }
 
-    static final class Pad extends Op {
+    /**
+     * Zero padding; on the height and width of a 4-D NHWC value only (Keras' ZeroPadding2D, an explicit ONNX Pad) it is a
+     * 1x1 window with that padding, so receptive fields compose through it.
+     */
+    static final class Pad extends Op implements Windowed {
         final long[] before;
         final long[] shape;
+        private final ConvGeometry geometry;
 
-        Pad(long[] before, long[] shape) { this.before = before; this.shape = shape; }
+        Pad(long[] before, long[] shape, long[] in) {
+            this.before = before;
+            this.shape = shape;
+            boolean spatial = in.length == 4 && before[0] == 0 && before[3] == 0 && shape[0] == in[0] && shape[3] == in[3];
+            this.geometry = !spatial ? null : new ConvGeometry((int) in[0], (int) in[3], (int) in[3],
+                    new Window((int) in[1], 1, 1, 1, (int) before[1], (int) (shape[1] - in[1] - before[1]), (int) shape[1]),
+                    new Window((int) in[2], 1, 1, 1, (int) before[2], (int) (shape[2] - in[2] - before[2]), (int) shape[2]));
+        }
+
+        @Override public ConvGeometry geometry() { return geometry; }
 
         @Override public String type() { return "Pad"; }
 

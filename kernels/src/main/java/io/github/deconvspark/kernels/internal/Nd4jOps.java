@@ -26,6 +26,8 @@ public final class Nd4jOps {
         // libnd4j walks every tap of a window, padded ones too: a window larger than the input would take
         // O(k^2) per cell (ksize 2^20 on an 8x8 image never finishes); our loops clamp to the input.
         if (h.k() > h.in() || w.k() > w.in()) return null;
+        // libnd4j sizes its output from the padding: a ceil-mode window reaching past the padded input is ours.
+        if (h.overhang() > 0 || w.overhang() > 0) return null;
         if (same) return new int[] {0, 0, 1};
         if (h.padBefore() != h.padAfter() || w.padBefore() != w.padAfter()) return null;
         return new int[] {h.padBefore(), w.padBefore(), 0};

@@ -81,15 +81,13 @@ public final class PoolCompute {
         int c = g.c();
         int iy0 = wh.start(oy);
         int ix0 = ww.start(ox);
-        int yLo = Math.max(0, ceilDiv(-iy0, wh.dilation()));
-        int yHi = Math.min(wh.k(), ceilDiv(wh.in() - iy0, wh.dilation()));
-        int xLo = Math.max(0, ceilDiv(-ix0, ww.dilation()));
-        int xHi = Math.min(ww.k(), ceilDiv(ww.in() - ix0, ww.dilation()));
+        int[] ty = wh.taps(oy, 0, wh.in());
+        int[] tx = ww.taps(ox, 0, ww.in());
         int imageBase = n * wh.in() * ww.in() * c;
         boolean seeded = false;
-        for (int ky = yLo; ky < yHi; ky++) {
+        for (int ky = ty[0]; ky < ty[1]; ky++) {
             int iy = iy0 + ky * wh.dilation();
-            for (int kx = xLo; kx < xHi; kx++) {
+            for (int kx = tx[0]; kx < tx[1]; kx++) {
                 int cell = (iy * ww.in() + ix0 + kx * ww.dilation()) * c;
                 int base = imageBase + cell;
                 if (!seeded) {
@@ -110,8 +108,34 @@ public final class PoolCompute {
         }
     }
 
-    /** Average pool over the real (non-padded) cells of each window. */
-    public static void avg(INDArray input, ConvGeometry g, INDArray output) {
+    /** What an average divides each window's sum by. */
+    public enum Divisor {
+        /** Nothing: window sums (sum pooling, average unpooling). */
+        NONE,
+        /** The window's real (non-padded) cells: TF's average pooling. */
+        REAL_CELLS,
+        /** The window's cells inside the padded input, padding included: ONNX's count_include_pad=1. */
+        PADDED_WINDOW;
+
+        double of(Window wh, int oy, Window ww, int ox) {
+            return switch (this) {
+                case NONE -> 1;
+                case REAL_CELLS -> span(wh.taps(oy, 0, wh.in())) * (double) span(ww.taps(ox, 0, ww.in()));
+                case PADDED_WINDOW -> span(padded(wh, oy)) * (double) span(padded(ww, ox));
+            };
+        }
+
+        private static int[] padded(Window w, int o) {
+            return w.taps(o, -w.padBefore(), w.in() + w.padAfter());
+        }
+
+        private static int span(int[] taps) {
+            return taps[1] - taps[0];
+        }
+    }
+
+    /** Average pool: each window's sum over its real cells, divided as {@code divisor} says. */
+    public static void avg(INDArray input, ConvGeometry g, INDArray output, Divisor divisor) {
         Buf x = Buf.of(input);
         Buf out = Buf.of(output);
         Window wh = g.h();
@@ -122,25 +146,20 @@ public final class PoolCompute {
             for (int t = a; t < b; t++) {
                 int n = t / wh.out();
                 int oy = t % wh.out();
+                // Only the taps inside the input: a window may be far larger than the image.
+                int[] ty = wh.taps(oy, 0, wh.in());
                 for (int ox = 0; ox < ww.out(); ox++) {
                     Arrays.fill(sum, 0);
-                    int count = 0;
-                    int iy0 = wh.start(oy);
-                    int ix0 = ww.start(ox);
-                    // Only the taps inside the input: a window may be far larger than the image.
-                    int yLo = Math.max(0, ceilDiv(-iy0, wh.dilation()));
-                    int yHi = Math.min(wh.k(), ceilDiv(wh.in() - iy0, wh.dilation()));
-                    int xLo = Math.max(0, ceilDiv(-ix0, ww.dilation()));
-                    int xHi = Math.min(ww.k(), ceilDiv(ww.in() - ix0, ww.dilation()));
-                    for (int ky = yLo; ky < yHi; ky++) {
-                        int iy = iy0 + ky * wh.dilation();
-                        for (int kx = xLo; kx < xHi; kx++) {
-                            int ix = ix0 + kx * ww.dilation();
+                    int[] tx = ww.taps(ox, 0, ww.in());
+                    for (int ky = ty[0]; ky < ty[1]; ky++) {
+                        int iy = wh.start(oy) + ky * wh.dilation();
+                        for (int kx = tx[0]; kx < tx[1]; kx++) {
+                            int ix = ww.start(ox) + kx * ww.dilation();
                             int base = ((n * wh.in() + iy) * ww.in() + ix) * c;
                             for (int ch = 0; ch < c; ch++) sum[ch] += x.get(base + ch);
-                            count++;
                         }
                     }
+                    double count = divisor.of(wh, oy, ww, ox);
                     int o = (t * ww.out() + ox) * c;
                     for (int ch = 0; ch < c; ch++) out.set(o + ch, sum[ch] / count);
                 }
@@ -150,10 +169,10 @@ public final class PoolCompute {
 
     /**
      * Spreads every output cell back over the real cells of its window, adding where windows
-     * overlap: divided by the window's real-cell count this is TF's AvgPoolGrad; undivided it is
-     * the tutorial's average unpooling.
+     * overlap: divided as average pooling divides, this is its gradient (TF's AvgPoolGrad for REAL_CELLS);
+     * undivided it is the tutorial's average unpooling.
      */
-    public static void spread(INDArray pooled, ConvGeometry g, INDArray target, boolean divideByCount) {
+    public static void spread(INDArray pooled, ConvGeometry g, INDArray target, Divisor divisor) {
         Buf dy = Buf.of(pooled);
         Buf dx = Buf.of(target);
         Window wh = g.h();
@@ -164,20 +183,15 @@ public final class PoolCompute {
             for (int n = a; n < b; n++) {
                 dx.zero(n * imageSize, imageSize);
                 for (int oy = 0; oy < wh.out(); oy++) {
-                    int iy0 = wh.start(oy);
-                    int yLo = Math.max(0, ceilDiv(-iy0, wh.dilation()));
-                    int yHi = Math.min(wh.k(), ceilDiv(wh.in() - iy0, wh.dilation()));
+                    int[] ty = wh.taps(oy, 0, wh.in());
                     for (int ox = 0; ox < ww.out(); ox++) {
-                        int ix0 = ww.start(ox);
-                        int xLo = Math.max(0, ceilDiv(-ix0, ww.dilation()));
-                        int xHi = Math.min(ww.k(), ceilDiv(ww.in() - ix0, ww.dilation()));
-                        int count = Math.max(0, yHi - yLo) * Math.max(0, xHi - xLo);
-                        double scale = divideByCount ? 1.0 / count : 1.0;
+                        int[] tx = ww.taps(ox, 0, ww.in());
+                        double scale = 1.0 / divisor.of(wh, oy, ww, ox);
                         int o = ((n * wh.out() + oy) * ww.out() + ox) * c;
-                        for (int ky = yLo; ky < yHi; ky++) {
-                            int iy = iy0 + ky * wh.dilation();
-                            for (int kx = xLo; kx < xHi; kx++) {
-                                int ix = ix0 + kx * ww.dilation();
+                        for (int ky = ty[0]; ky < ty[1]; ky++) {
+                            int iy = wh.start(oy) + ky * wh.dilation();
+                            for (int kx = tx[0]; kx < tx[1]; kx++) {
+                                int ix = ww.start(ox) + kx * ww.dilation();
                                 int base = n * imageSize + (iy * ww.in() + ix) * c;
                                 for (int ch = 0; ch < c; ch++) dx.set(base + ch, dx.get(base + ch) + dy.get(o + ch) * scale);
                             }
@@ -240,9 +254,5 @@ public final class PoolCompute {
             }
             o.set(i, s.get((int) at));
         }
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return Math.floorDiv(a + b - 1, b);
     }
 }

@@ -29,6 +29,17 @@ public record Window(int in, int k, int stride, int dilation, int padBefore, int
      * @param before whether explicit padding uses top/left (true) for this dimension
      */
     public static Window forward(String op, String dim, int in, int k, int stride, int dilation, Padding padding) {
+        return forward(op, dim, in, k, stride, dilation, padding, false);
+    }
+
+    /**
+     * The window of a forward op, with ONNX's (and PyTorch's) {@code ceil_mode} for VALID and explicit padding:
+     * {@code out = ceil((in + pads - ke) / s) + 1}, less one when that last window would start at or after the end of
+     * the input (it must start inside the input or its before-padding). Such a last window may reach past the
+     * after-padding; padBefore and padAfter stay the given amounts. SAME already rounds up: ceilMode changes nothing.
+     */
+    public static Window forward(String op, String dim, int in, int k, int stride, int dilation, Padding padding,
+                                 boolean ceilMode) {
         if (in < 1) {
             throw new IllegalArgumentException(op + ": input " + dim + " is " + in + "; it must be >= 1");
         }
@@ -41,7 +52,7 @@ public record Window(int in, int k, int stride, int dilation, int padBefore, int
                             + ") must be >= the effective kernel " + dim + " (k-1)*dilation+1 = " + ke
                             + " (k=" + k + ", dilation=" + dilation + "); use SAME padding or a smaller kernel");
                 }
-                return new Window(in, k, stride, dilation, 0, 0, (in - ke) / stride + 1);
+                return new Window(in, k, stride, dilation, 0, 0, outSize(in, 0, 0, ke, stride, ceilMode));
             }
             case SAME -> {
                 int out = ceilDiv(in, stride);
@@ -58,9 +69,49 @@ public record Window(int in, int k, int stride, int dilation, int padBefore, int
                             + " (" + in + " + " + pb + " + " + pa + " = " + padded
                             + ") must be >= the effective kernel " + dim + " (k-1)*dilation+1 = " + ke);
                 }
-                return new Window(in, k, stride, dilation, pb, pa, (padded - ke) / stride + 1);
+                return new Window(in, k, stride, dilation, pb, pa, outSize(in, pb, pa, ke, stride, ceilMode));
             }
         }
+    }
+
+    /** VALID/explicit output size of a padded input that holds the effective kernel, floor or ceil. */
+    private static int outSize(int in, int pb, int pa, int ke, int stride, boolean ceilMode) {
+        long span = (long) in + pb + pa - ke;
+        if (!ceilMode) return (int) (span / stride + 1);
+        long out = (span + stride - 1) / stride + 1;
+        if ((out - 1) * stride >= (long) in + pb) out--;
+        return (int) out;
+    }
+
+    /**
+     * Cells the last window reaches past the padded input (ceil mode only; 0 otherwise): kernels that size their
+     * output from the padding alone cannot compute such a window.
+     */
+    public int overhang() {
+        return (int) Math.max(0, (long) (out - 1) * stride + extent() - ((long) in + padBefore + padAfter));
+    }
+
+    /** Taps of window {@code o} inside [lo, hi) (input coordinates): {first, end}, end exclusive, maybe empty. */
+    public int[] taps(int o, int lo, int hi) {
+        int start = start(o);
+        int first = Math.max(0, Math.floorDiv(lo - start + dilation - 1, dilation));
+        int end = Math.min(k, Math.floorDiv(hi - start + dilation - 1, dilation));
+        return new int[] {first, Math.max(first, end)};
+    }
+
+    /**
+     * The first window that holds no input cell (all its taps in padding, or the input between dilated taps), or -1.
+     * Only windows starting in the before-padding need a look: one starting inside the input reads it at its first
+     * tap, and one starting past its end reads nothing.
+     */
+    public int firstEmptyWindow() {
+        int o = 0;
+        for (; o < out && start(o) < 0; o++) {
+            int[] t = taps(o, 0, in);
+            if (t[0] == t[1]) return o;
+        }
+        long past = Math.max(o, ((long) in + padBefore + stride - 1) / stride);
+        return past < out ? (int) past : -1;
     }
 
     /**

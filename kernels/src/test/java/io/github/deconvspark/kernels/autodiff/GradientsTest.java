@@ -44,6 +44,23 @@ class GradientsTest {
     }
 
     @Test
+    void integerMaxPoolRunsWithoutAGradient() {
+        try (Graph g = new Graph()) {
+            INDArray image = Nd4j.createFromArray(new int[] {3, -7, 250, 9, 4, 4, -1, 0, 12, 8, 8, 100, 5, 6, 7, 2}).reshape(1, 4, 4, 1);
+            for (DataType t : new DataType[] {DataType.INT, DataType.UBYTE}) {
+                INDArray in = t == DataType.INT ? image : Transforms.abs(image, true).castTo(t);
+                Tensor x = g.constant(in);
+                Tensor y = Ops.maxPool(x, new int[] {2}, new int[] {2}, Padding.VALID, DataFormat.NHWC);
+                INDArray pooled = g.run(y);
+                assertEquals(t, pooled.dataType());
+                assertEquals(Pool2D.maxPool(in.castTo(DataType.DOUBLE), new int[] {2}, new int[] {2}, Padding.VALID, DataFormat.NHWC)
+                        .castTo(t), pooled);
+                assertNull(Gradients.gradient(y, x), "an integer tensor has no gradient (TF's None)");
+            }
+        }
+    }
+
+    @Test
     void unconnectedIsNullOrZeros() {
         try (Graph g = new Graph()) {
             Tensor a = g.variable("a", vec(1, 2));

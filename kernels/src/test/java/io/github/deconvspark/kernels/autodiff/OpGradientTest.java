@@ -75,7 +75,96 @@ class OpGradientTest {
         c.add(new OpCase("batchNormInference", List.of(in(ANY, 2, 2, 2, 3), in(ANY, 3), in(POSITIVE, 3), in(ANY, 3), in(ANY, 3)),
                 x -> Ops.batchNormInference(x.get(0), x.get(1), x.get(2), x.get(3), x.get(4), 1e-3, DataFormat.NHWC)));
         c.addAll(convolutionCases());
+        c.addAll(groupedCases());
         c.addAll(poolingCases());
+        c.addAll(poolOptionCases());
+        return c;
+    }
+
+    /** A seeded conv geometry: kernel 1-3, strides or dilations 1-2, SAME/VALID/explicit, NHWC/NCHW, batch 1-2. */
+    record ConvDraw(ConvParams params, int kh, int kw, int n, int h, int w) {
+        static ConvDraw of(SplittableRandom r) {
+            int kh = 1 + r.nextInt(3);
+            int kw = 1 + r.nextInt(3);
+            boolean dilate = r.nextInt(3) == 0;
+            int[] s = {dilate ? 1 : 1 + r.nextInt(2), dilate ? 1 : 1 + r.nextInt(2)};
+            int[] d = {dilate ? 1 + r.nextInt(2) : 1, dilate ? 2 : 1};
+            Padding p = switch (r.nextInt(3)) {
+                case 0 -> Padding.SAME;
+                case 1 -> Padding.VALID;
+                default -> Padding.explicit(r.nextInt(2), r.nextInt(2), r.nextInt(2), r.nextInt(2));
+            };
+            DataFormat f = r.nextBoolean() ? DataFormat.NHWC : DataFormat.NCHW;
+            return new ConvDraw(ConvParams.of("test", s, p, f, d), kh, kw, 1 + r.nextInt(2), (kh - 1) * d[0] + 1 + r.nextInt(3),
+                    (kw - 1) * d[1] + 1 + r.nextInt(3));
+        }
+
+        long[] input(long channels) {
+            return params.format() == DataFormat.NHWC ? new long[] {n, h, w, channels} : new long[] {n, channels, h, w};
+        }
+    }
+
+    /** Grouped conv2d (2-3 groups) and the depthwise conv (multiplier 1-2), each with its input and filter gradients. */
+    static List<OpCase> groupedCases() {
+        List<OpCase> c = new ArrayList<>();
+        for (long seed = 1; seed <= 6; seed++) {
+            SplittableRandom r = new SplittableRandom(300 + seed);
+            ConvDraw d = ConvDraw.of(r);
+            ConvParams p = d.params();
+            int groups = 2 + r.nextInt(2);
+            long cg = 1 + r.nextInt(2);
+            long og = 1 + r.nextInt(2);
+            long[] x = d.input(groups * cg);
+            long[] filter = {d.kh(), d.kw(), cg, groups * og};
+            long[] y = p.outputShape(p.geometry("test", x, filter));
+            String cfg = "seed " + seed + ", " + groups + " groups: " + p;
+            c.add(new OpCase("grouped conv2d " + cfg, List.of(in(ANY, x), in(ANY, filter)), t -> Ops.conv2d(t.get(0), t.get(1), p)));
+            c.add(new OpCase("grouped conv2dTranspose " + cfg, List.of(in(ANY, y), in(ANY, filter)),
+                    t -> Ops.conv2dTranspose(t.get(0), t.get(1), x, p)));
+            c.add(new OpCase("grouped conv2dBackpropFilter " + cfg, List.of(in(ANY, x), in(ANY, y)),
+                    t -> Ops.conv2dBackpropFilter(t.get(0), filter, t.get(1), p.strides(), p.padding(), p.format(), p.dilations())));
+
+            long ch = 2 + r.nextInt(2);
+            long[] xd = d.input(ch);
+            long[] fd = {d.kh(), d.kw(), ch, 1 + r.nextInt(2)};
+            long[] yd = p.outputShape(p.depthwiseGeometry("test", xd, fd));
+            String dcfg = "seed " + seed + ", multiplier " + fd[3] + ": " + p;
+            c.add(new OpCase("depthwiseConv2d " + dcfg, List.of(in(ANY, xd), in(ANY, fd)), t -> Ops.depthwiseConv2d(t.get(0), t.get(1), p)));
+            c.add(new OpCase("depthwiseConv2dBackpropInput " + dcfg, List.of(in(ANY, fd), in(ANY, yd)),
+                    t -> Ops.depthwiseConv2dBackpropInput(xd, t.get(0), t.get(1), p.strides(), p.padding(), p.format(), p.dilations())));
+            c.add(new OpCase("depthwiseConv2dBackpropFilter " + dcfg, List.of(in(ANY, xd), in(ANY, yd)),
+                    t -> Ops.depthwiseConv2dBackpropFilter(t.get(0), fd, t.get(1), p.strides(), p.padding(), p.format(), p.dilations())));
+        }
+        return c;
+    }
+
+    /** Pools with the options TF lacks: dilations, ceil mode, counting padding (average pools), and their gradients. */
+    static List<OpCase> poolOptionCases() {
+        List<OpCase> c = new ArrayList<>();
+        for (long seed = 1; seed <= 6; seed++) {
+            SplittableRandom r = new SplittableRandom(400 + seed);
+            int kh = 2 + r.nextInt(2);
+            int kw = 1 + r.nextInt(3);
+            int[] k = {kh, kw};
+            int[] s = {1 + r.nextInt(2), 1 + r.nextInt(3)};
+            int[] dil = {1 + r.nextInt(2), 1 + r.nextInt(2)};
+            Padding p = seed % 3 == 0 ? Padding.SAME : seed % 3 == 1 ? Padding.VALID
+                    : Padding.explicit(r.nextInt(kh), r.nextInt(kh), r.nextInt(kw), r.nextInt(kw));
+            DataFormat f = seed % 2 == 0 ? DataFormat.NHWC : DataFormat.NCHW;
+            PoolParams ps = PoolParams.builder("test", k, s, p, f).dilations(dil).ceilMode(seed != 3).countIncludePad(seed % 2 == 1).build();
+            int n = 1 + r.nextInt(2);
+            int ch = 1 + r.nextInt(2);
+            int h = (kh - 1) * dil[0] + 1 + r.nextInt(4);
+            int w = (kw - 1) * dil[1] + 1 + r.nextInt(4);
+            long[] x = f == DataFormat.NHWC ? new long[] {n, h, w, ch} : new long[] {n, ch, h, w};
+            long[] y = ps.pooledShape("test", x);
+            String cfg = "seed " + seed + ": " + ps;
+            c.add(new OpCase("maxPool " + cfg, List.of(in(DISTINCT, x)), t -> Ops.maxPool(t.get(0), ps)));
+            c.add(new OpCase("maxPoolGrad (grad) " + cfg, List.of(in(DISTINCT, x), in(ANY, y)), t -> Ops.maxPoolGrad(t.get(0), t.get(1), ps)));
+            c.add(new OpCase("avgPool " + cfg, List.of(in(ANY, x)), t -> Ops.avgPool(t.get(0), ps)));
+            c.add(new OpCase("avgPoolGrad " + cfg, List.of(in(ANY, y)), t -> Ops.avgPoolGrad(x, t.get(0), ps)));
+            c.add(new OpCase("sumPool " + cfg, List.of(in(ANY, x)), t -> Ops.sumPool(t.get(0), ps)));
+        }
         return c;
     }
 

@@ -33,6 +33,36 @@ class WindowTest {
     }
 
     @Test
+    void ceilModeSizes() {
+        // in, k, s, d, padding -> floor out, ceil out (ONNX ceil_mode: the last window starts inside the input or its left pad)
+        Object[][] table = {
+            {5, 2, 2, 1, Padding.VALID, 2, 3},
+            {4, 1, 4, 1, Padding.VALID, 1, 1},                       // ceil would give 2, but that window starts at 4 = in
+            {6, 3, 2, 1, Padding.explicit(1, 1, 0, 0), 3, 4},
+            {4, 2, 2, 1, Padding.explicit(0, 1, 0, 0), 2, 2},        // the third window would start at 4 = in + pad before
+            {7, 2, 3, 2, Padding.VALID, 2, 3},                       // dilation: effective kernel 3
+            {6, 2, 4, 1, Padding.SAME, 2, 2},                        // SAME rounds up already
+        };
+        for (Object[] row : table) {
+            for (boolean ceil : new boolean[] {false, true}) {
+                Window w = Window.forward("op", "height", (int) row[0], (int) row[1], (int) row[2], (int) row[3], (Padding) row[4], ceil);
+                assertEquals(row[ceil ? 6 : 5], w.out(), () -> "out, ceil " + ceil + " " + java.util.Arrays.toString(row));
+            }
+        }
+        Window w = Window.forward("op", "height", 6, 3, 2, 1, Padding.explicit(1, 1, 0, 0), true);
+        assertEquals(1, w.overhang(), "the ceil window 3 covers 5..7, one past the padded input");
+        assertEquals(0, Window.forward("op", "height", 6, 3, 2, 1, Padding.explicit(1, 1, 0, 0), false).overhang());
+    }
+
+    @Test
+    void emptyWindowsBetweenDilatedTaps() {
+        // in 2, k 2, dilation 3, pads 1/1: the only window reads cells -1 and 2, neither inside the input.
+        assertEquals(0, Window.forward("op", "height", 2, 2, 1, 3, Padding.explicit(1, 1, 0, 0)).firstEmptyWindow());
+        assertEquals(-1, Window.forward("op", "height", 3, 2, 1, 3, Padding.explicit(1, 1, 0, 0)).firstEmptyWindow());
+        assertArrayEquals(new int[] {1, 2}, Window.forward("op", "height", 3, 2, 1, 3, Padding.explicit(1, 1, 0, 0)).taps(0, 0, 3));
+    }
+
+    @Test
     void transposeRangesHaveStrideManySizes() {
         assertArrayEquals(new int[] {3, 4}, Window.transposeRange(2, 2, 2, 1, Padding.SAME, "height"));
         assertArrayEquals(new int[] {4, 5}, Window.transposeRange(2, 2, 2, 1, Padding.VALID, "height"));

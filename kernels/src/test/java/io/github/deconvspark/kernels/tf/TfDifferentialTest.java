@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.github.deconvspark.kernels.Conv2D;
+import io.github.deconvspark.kernels.DepthwiseConv2D;
 import io.github.deconvspark.kernels.MaxPoolWithArgmax;
 import io.github.deconvspark.kernels.Pool2D;
 import io.github.deconvspark.kernels.Unpool2D;
@@ -36,18 +37,28 @@ class TfDifferentialTest {
   private static final double F32_TOL = 1e-5;
   private static final double F64_TOL = 1e-12;
 
+  private static final List<String> ALL_PADDINGS = List.of("SAME", "VALID", "EXPLICIT");
+
   /** Ops, and the paddings TF's API gives each; the argmax ops exist in NHWC only. */
-  private static final Map<String, List<String>> PADDINGS = Map.of(
-      "conv2d", List.of("SAME", "VALID", "EXPLICIT"),
-      "conv2d_transpose", List.of("SAME", "VALID", "EXPLICIT"),
-      "conv2d_backprop_filter", List.of("SAME", "VALID", "EXPLICIT"),
-      "max_pool", List.of("SAME", "VALID", "EXPLICIT"),
-      "max_pool_grad", List.of("SAME", "VALID", "EXPLICIT"),
-      "avg_pool", List.of("SAME", "VALID"),
-      "avg_pool_grad", List.of("SAME", "VALID"),
-      "max_pool_with_argmax", List.of("SAME", "VALID"),
-      "max_unpool", List.of("SAME", "VALID"));
+  private static final Map<String, List<String>> PADDINGS = Map.ofEntries(
+      Map.entry("conv2d", ALL_PADDINGS),
+      Map.entry("conv2d_transpose", ALL_PADDINGS),
+      Map.entry("conv2d_backprop_filter", ALL_PADDINGS),
+      Map.entry("grouped_conv2d", ALL_PADDINGS),
+      Map.entry("grouped_conv2d_transpose", ALL_PADDINGS),
+      Map.entry("grouped_conv2d_backprop_filter", ALL_PADDINGS),
+      Map.entry("depthwise_conv2d", ALL_PADDINGS),
+      Map.entry("depthwise_conv2d_backprop_input", ALL_PADDINGS),
+      Map.entry("depthwise_conv2d_backprop_filter", ALL_PADDINGS),
+      Map.entry("max_pool", ALL_PADDINGS),
+      Map.entry("max_pool_grad", ALL_PADDINGS),
+      Map.entry("avg_pool", List.of("SAME", "VALID")),
+      Map.entry("avg_pool_grad", List.of("SAME", "VALID")),
+      Map.entry("max_pool_with_argmax", List.of("SAME", "VALID")),
+      Map.entry("max_unpool", List.of("SAME", "VALID")));
   private static final Set<String> NHWC_ONLY = Set.of("max_pool_with_argmax", "max_unpool");
+  /** TF's MaxPool also pools int32 and uint8 (on the CPU too). */
+  private static final Map<String, List<String>> EXTRA_DTYPES = Map.of("max_pool", List.of("i32", "u8"));
 
   private static TfReference reference;
 
@@ -77,7 +88,9 @@ class TfDifferentialTest {
       String op = e.getKey();
       Set<String> got = seen.getOrDefault(op, Set.of());
       List<String> layouts = NHWC_ONLY.contains(op) ? List.of("NHWC") : List.of("NHWC", "NCHW");
-      for (String dt : List.of("f32", "f64")) {
+      List<String> dtypes = new java.util.ArrayList<>(List.of("f32", "f64"));
+      dtypes.addAll(EXTRA_DTYPES.getOrDefault(op, List.of()));
+      for (String dt : dtypes) {
         for (String layout : layouts) {
           for (String pad : e.getValue()) {
             String combo = dt + "/" + layout + "/" + pad;
@@ -96,10 +109,18 @@ class TfDifferentialTest {
 
   private static void check(TfReference.Case c) {
     switch (c.op()) {
-      case "conv2d" -> run(c, () -> Conv2D.conv2d(in(c, "input"), in(c, "filter"), c.intsAsInt("strides"),
+      case "conv2d", "grouped_conv2d" -> run(c, () -> Conv2D.conv2d(in(c, "input"), in(c, "filter"), c.intsAsInt("strides"),
           padding(c), format(c), c.intsAsInt("dilations")), "output");
-      case "conv2d_transpose" -> conv2dTranspose(c);
-      case "conv2d_backprop_filter" -> run(c, () -> Conv2D.conv2dBackpropFilter(in(c, "input"),
+      case "conv2d_transpose", "grouped_conv2d_transpose" -> conv2dTranspose(c);
+      case "conv2d_backprop_filter", "grouped_conv2d_backprop_filter" -> run(c, () -> Conv2D.conv2dBackpropFilter(in(c, "input"),
+          c.ints("filter_sizes"), in(c, "out_backprop"), c.intsAsInt("strides"), padding(c), format(c),
+          c.intsAsInt("dilations")), "output");
+      case "depthwise_conv2d" -> run(c, () -> DepthwiseConv2D.depthwiseConv2d(in(c, "input"), in(c, "filter"),
+          c.intsAsInt("strides"), padding(c), format(c), c.intsAsInt("dilations")), "output");
+      // The depthwise input gradient's case uses conv2d_transpose's names: value = out_backprop, output_shape = input_sizes.
+      case "depthwise_conv2d_backprop_input" -> run(c, () -> DepthwiseConv2D.depthwiseConv2dBackpropInput(c.ints("output_shape"),
+          in(c, "filter"), in(c, "value"), c.intsAsInt("strides"), padding(c), format(c), c.intsAsInt("dilations")), "output");
+      case "depthwise_conv2d_backprop_filter" -> run(c, () -> DepthwiseConv2D.depthwiseConv2dBackpropFilter(in(c, "input"),
           c.ints("filter_sizes"), in(c, "out_backprop"), c.intsAsInt("strides"), padding(c), format(c),
           c.intsAsInt("dilations")), "output");
       case "max_pool" -> run(c, () -> Pool2D.maxPool(in(c, "input"), c.intsAsInt("ksize"), c.intsAsInt("strides"),
@@ -195,6 +216,11 @@ class TfDifferentialTest {
   }
 
   static void assertClose(TfReference.Case c, String what, TfReference.Tensor tf, INDArray ours) {
+    if (INTEGER_TYPES.containsKey(tf.dtype())) {
+      assertEquals(INTEGER_TYPES.get(tf.dtype()), ours.dataType(), () -> c.describe() + ": " + what + " type");
+      assertExact(c, what, tf, ours.castTo(DataType.LONG));
+      return;
+    }
     assertArrayEquals(tf.shape(), ours.shape(), () -> c.describe() + ": " + what + " shape");
     DataType want = tf.dtype().equals("f32") ? DataType.FLOAT : DataType.DOUBLE;
     assertEquals(want, ours.dataType(), () -> c.describe() + ": " + what + " type");
@@ -216,9 +242,12 @@ class TfDifferentialTest {
     }
   }
 
+  /** Integer outputs: compared exactly, in our ND4J type. */
+  private static final Map<String, DataType> INTEGER_TYPES = Map.of("i32", DataType.INT, "u8", DataType.UBYTE);
+
   private static void assertExact(TfReference.Case c, String what, TfReference.Tensor tf, INDArray ours) {
     assertArrayEquals(tf.shape(), ours.shape(), () -> c.describe() + ": " + what + " shape");
-    long[] expected = (long[]) tf.data();
+    long[] expected = tf.longs();
     long[] actual = ours.dup('c').data().asLong();
     assertEquals(expected.length, actual.length, () -> c.id() + ": " + what + " length");
     for (int i = 0; i < expected.length; i++) {

@@ -48,7 +48,7 @@ class TfGradientTest {
     List<TfReference.Case> cases = reference().cases;
     assertTrue(cases.size() >= 300, "only " + cases.size() + " gradient cases");
     Set<String> ops = cases.stream().map(TfReference.Case::op).collect(Collectors.toCollection(TreeSet::new));
-    for (String op : List.of("conv2d", "conv2d_transpose", "max_pool", "avg_pool", "relu", "matmul", "bias_add",
+    for (String op : List.of("conv2d", "conv2d_transpose", "depthwise_conv2d", "max_pool", "avg_pool", "relu", "matmul", "bias_add",
         "softmax_cross_entropy", "reduce_max", "concat", "slice", "affine", "conv_relu_pool",
         "hvp_conv_relu_maxpool", "hvp_conv_avgpool", "hvp_conv_transpose")) {
       assertTrue(ops.contains(op), "no gradient case for " + op + " in " + ops);
@@ -133,6 +133,7 @@ class TfGradientTest {
     Tensor x = in.containsKey("x") ? in.get("x") : null;
     return switch (c.op()) {
       case "conv2d" -> Ops.conv2d(x, in.get("w"), c.intsAsInt("strides"), padding(c), DataFormat.NHWC, ONE);
+      case "depthwise_conv2d" -> Ops.depthwiseConv2d(x, in.get("w"), c.intsAsInt("strides"), padding(c), DataFormat.NHWC, ONE);
       case "conv2d_transpose" -> Ops.conv2dTranspose(in.get("value"), in.get("w"), c.ints("output_shape"),
           c.intsAsInt("strides"), padding(c), DataFormat.NHWC, ONE);
       case "max_pool" -> Ops.maxPool(x, c.intsAsInt("ksize"), c.intsAsInt("strides"), padding(c), DataFormat.NHWC);

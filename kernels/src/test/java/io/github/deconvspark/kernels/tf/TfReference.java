@@ -12,7 +12,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -28,7 +27,7 @@ final class TfReference {
 
   private static final int MAGIC = 0x54465246;     // "TFRF"
   private static final int END_MAGIC = 0x54464E44; // "TFND"
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
 
   final String provenance;
   final List<Case> cases;
@@ -38,14 +37,24 @@ final class TfReference {
     this.cases = cases;
   }
 
-  /** A named dense tensor in C order: dtype "f32" (float[]), "f64" (double[]) or "i64" (long[]). */
+  /**
+   * A named dense tensor in C order: dtype "f32" (float[]), "f64" (double[]), "i64" (long[]), "i32" (int[]) or "u8"
+   * (int[] of the unsigned values 0..255).
+   */
   record Tensor(String name, String dtype, long[] shape, Object data) {
     INDArray toNd4j() {
       return switch (dtype) {
         case "f32" -> Nd4j.create((float[]) data, shape, DataType.FLOAT);
         case "f64" -> Nd4j.create((double[]) data, shape, DataType.DOUBLE);
+        case "i32" -> Nd4j.createFromArray((int[]) data).reshape(shape);
+        case "u8" -> Nd4j.createFromArray((int[]) data).reshape(shape).castTo(DataType.UBYTE);
         default -> Nd4j.create((long[]) data, shape, DataType.LONG);
       };
+    }
+
+    /** Integer values (i64, i32, u8) as long[]. */
+    long[] longs() {
+      return data instanceof long[] l ? l : java.util.Arrays.stream((int[]) data).asLongStream().toArray();
     }
 
     @Override
@@ -226,6 +235,20 @@ final class TfReference {
             a[i] = in.readLong();
           }
           ts.add(new Tensor(name, "i64", shape, a));
+        }
+        case 4 -> {
+          int[] a = new int[m];
+          for (int i = 0; i < m; i++) {
+            a[i] = in.readInt();
+          }
+          ts.add(new Tensor(name, "i32", shape, a));
+        }
+        case 5 -> {
+          int[] a = new int[m];
+          for (int i = 0; i < m; i++) {
+            a[i] = in.readUnsignedByte();
+          }
+          ts.add(new Tensor(name, "u8", shape, a));
         }
         default -> throw new IOException(name + ": unknown dtype code " + code);
       }

@@ -2,6 +2,8 @@ package io.github.deconvspark.models.load;
 
 import io.github.deconvspark.models.Model;
 import io.github.deconvspark.models.io.ModelFiles;
+import io.github.deconvspark.models.keras.KerasModel;
+import io.github.deconvspark.models.onnx.OnnxModel;
 import io.github.deconvspark.models.tfjs.TfjsModel;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,19 +29,28 @@ public final class Models {
 
     /** Loads; {@code batch} replaces an unknown batch dimension; DOUBLE widens float32 weights exactly. */
     public static Model load(Path file, long batch, DataType dtype) throws IOException {
+        return load(file, batch, dtype, null);
+    }
+
+    /** As {@link #load(Path, long, DataType)}, with {height, width} for an image input whose spatial size is dynamic. */
+    public static Model load(Path file, long batch, DataType dtype, int[] inputHw) throws IOException {
         Path f = ModelFiles.modelFile(file);
         String kind = sniff(f);
         return switch (kind) {
-            case "json" -> TfjsModel.load(f, batch, dtype);
+            case "json" -> KerasModel.isLayersModel(f) ? KerasModel.load(f, batch, dtype, inputHw) : TfjsModel.load(f, batch, dtype);
+            case "onnx" -> OnnxModel.load(f, batch, dtype, inputHw);
+            case "zip", "hdf5" -> KerasModel.load(f, batch, dtype, inputHw);
             default -> throw new IllegalArgumentException(f + ": not a model file this loader reads (" + kind + "); it reads " + FORMATS);
         };
     }
 
     /** The files beside a model file that it names (TF.js weight shards, ONNX external data), as safe relative paths. */
-    public static List<String> siblings(byte[] head, String source) {
-        String kind = sniff(head);
-        if (kind.equals("json")) return TfjsModel.shardPaths(head, source);
-        return List.of();
+    public static List<String> siblings(Path file, String source) throws IOException {
+        return switch (sniff(file)) {
+            case "json" -> TfjsModel.shardPaths(ModelFiles.readBounded(file, ModelFiles.MAX_JSON_BYTES, "model file"), source);
+            case "onnx" -> OnnxModel.externalFiles(file, source);
+            default -> List.of();
+        };
     }
 
     /** The format by the first bytes: "json", "onnx", "zip" (.keras), "hdf5" (.h5), or a description of what it is. */

@@ -7,6 +7,7 @@ import io.github.deconvspark.kernels.shape.ConvParams;
 import io.github.deconvspark.kernels.shape.DataFormat;
 import io.github.deconvspark.kernels.shape.Padding;
 import io.github.deconvspark.kernels.shape.PoolParams;
+import io.github.deconvspark.models.ops.Clip;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,9 +30,9 @@ final class TfjsGraphBuilder {
     /** The ops this loader knows; anything else is an error naming the op and node. */
     static final Set<String> SUPPORTED = new TreeSet<>(List.of(
             "Placeholder", "Const", "Identity", "StopGradient", "Snapshot",
-            "Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "_FusedDepthwiseConv2dNative",
-            "Relu", "Relu6", "Sigmoid", "Tanh", "MaxPool", "AvgPool",
-            "Add", "AddV2", "Sub", "Mul", "RealDiv", "BiasAdd", "MatMul", "_FusedMatMul",
+            "Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "_FusedDepthwiseConv2dNative", "FusedDepthwiseConv2dNative",
+            "Conv2DBackpropInput", "Relu", "Relu6", "Sigmoid", "Tanh", "MaxPool", "AvgPool", "Minimum", "Maximum",
+            "Add", "AddV2", "Sub", "Mul", "RealDiv", "BiasAdd", "MatMul", "_FusedMatMul", "Shape", "StridedSlice", "Pack",
             "FusedBatchNorm", "FusedBatchNormV3",
             "Reshape", "Squeeze", "ExpandDims", "Transpose", "Pad", "ConcatV2",
             "Max", "Mean", "Sum", "Softmax"));
@@ -187,12 +188,22 @@ final class TfjsGraphBuilder {
             case "Conv2D": return new Val(conv(n));
             case "_FusedConv2D": return new Val(fused(n, conv(n), 2));
             case "DepthwiseConv2dNative": return new Val(depthwise(n));
-            case "_FusedDepthwiseConv2dNative": return new Val(fused(n, depthwise(n), 2));
+            case "_FusedDepthwiseConv2dNative": case "FusedDepthwiseConv2dNative": return new Val(fused(n, depthwise(n), 2));
+            case "Conv2DBackpropInput": return new Val(backpropInput(n));
+            case "Minimum": case "Maximum": return new Val(minMax(n));
+            case "Shape": return TfjsShapeOps.shape(n, t(n, 0), source);
+            case "StridedSlice": return TfjsShapeOps.stridedSlice(n, in(n, 0), ints(n, 1, "begin"), ints(n, 2, "end"), ints(n, 3, "strides"), source);
+            case "Pack": {
+                List<Val> vs = new ArrayList<>();
+                for (int i = 0; i < n.dataInputs().size(); i++) vs.add(in(n, i));
+                return TfjsShapeOps.pack(n, vs, source);
+            }
             case "Relu": case "Relu6": case "Sigmoid": case "Tanh": return new Val(activation(n, n.op(), t(n, 0)));
             case "MaxPool": case "AvgPool": return new Val(pool(n));
-            case "Add": case "AddV2": return new Val(Ops.add(t(n, 0), t(n, 1)));
-            case "Sub": return new Val(Ops.sub(t(n, 0), t(n, 1)));
-            case "Mul": return new Val(Ops.mul(t(n, 0), t(n, 1)));
+            case "Add": case "AddV2": case "Sub": case "Mul":
+                if (in(n, 0).ints != null && in(n, 1).ints != null) return TfjsShapeOps.arithmetic(n, in(n, 0), in(n, 1), source);
+                return new Val(n.op().equals("Sub") ? Ops.sub(t(n, 0), t(n, 1)) : n.op().equals("Mul") ? Ops.mul(t(n, 0), t(n, 1))
+                        : Ops.add(t(n, 0), t(n, 1)));
             case "RealDiv": return new Val(Ops.div(t(n, 0), t(n, 1)));
             case "BiasAdd": return new Val(Ops.biasAdd(t(n, 0), t(n, 1), format(n)));
             case "MatMul": return new Val(matmul(n));
@@ -274,24 +285,37 @@ final class TfjsGraphBuilder {
         return Ops.conv2d(t(n, 0), t(n, 1), convParams(n));
     }
 
-    /** Depthwise conv (NHWC) as one conv2d per input channel over [kh, kw, 1, multiplier], concatenated: channel c*m + j. */
+    /** TF's DepthwiseConv2dNative: filter [kh, kw, C, multiplier], output channel c * multiplier + m. */
     private Tensor depthwise(TfjsNode n) {
-        ConvParams p = convParams(n);
-        if (p.format() != DataFormat.NHWC) throw new IllegalArgumentException(n + " of " + source + ": only NHWC is supported");
-        Tensor x = t(n, 0), w = t(n, 1);
-        if (x.rank() != 4 || w.rank() != 4 || w.size(2) != x.size(3)) {
-            throw new IllegalArgumentException(n + " of " + source + ": filter " + w + " must be [kh, kw, " + (x.rank() == 4 ? x.size(3) : "C")
-                    + ", multiplier] for input " + x);
+        return Ops.depthwiseConv2d(t(n, 0), t(n, 1), convParams(n));
+    }
+
+    /** Conv2DBackpropInput(input_sizes, filter, out_backprop): conv2d_transpose to input_sizes (its batch: out_backprop's). */
+    private Tensor backpropInput(TfjsNode n) {
+        int[] sizes = ints(n, 0, "input_sizes");
+        Tensor dy = t(n, 2);
+        if (sizes.length != 4) throw new IllegalArgumentException(n + " of " + source + ": input_sizes " + Arrays.toString(sizes) + " is not 4-D");
+        long[] shape = {dy.size(0), sizes[1], sizes[2], sizes[3]};
+        return Ops.conv2dTranspose(dy, t(n, 1), shape, convParams(n));
+    }
+
+    /** Minimum / Maximum of a tensor and a constant scalar (clip_by_value): a clip whose gradient gives ties to x, as TF's. */
+    private Tensor minMax(TfjsNode n) {
+        int c = scalarConst(n, 1) ? 1 : scalarConst(n, 0) ? 0 : -1;
+        if (c < 0) {
+            throw new IllegalArgumentException(n + " of " + source + ": " + n.op() + " is supported with a constant scalar operand only"
+                    + " (clip_by_value), got " + t(n, 0) + " and " + t(n, 1));
         }
-        long c = x.size(3);
-        if (c == 1) return Ops.conv2d(x, w, p);
-        List<Tensor> parts = new ArrayList<>();
-        for (long k = 0; k < c; k++) {
-            Tensor xs = Ops.slice(x, new long[] {0, 0, 0, k}, new long[] {-1, -1, -1, 1});
-            Tensor ws = Ops.slice(w, new long[] {0, 0, k, 0}, new long[] {-1, -1, 1, -1});
-            parts.add(Ops.conv2d(xs, ws, p));
-        }
-        return Ops.concat(3, parts);
+        Tensor x = t(n, 1 - c);
+        double v = g.run(t(n, c)).getDouble(0);
+        return n.op().equals("Minimum") ? Clip.minimum(x, v) : Clip.maximum(x, v);
+    }
+
+    private boolean scalarConst(TfjsNode n, int i) {
+        if (in(n, i).tensor == null || in(n, i).tensor.length() != 1) return false;
+        TfjsNode d = byName.get(nodeName(n.dataInputs().get(i)));
+        return d.op().equals("Const") || (d.op().equals("Identity") && d.dataInputs().size() == 1
+                && byName.get(nodeName(d.dataInputs().get(0))).op().equals("Const"));
     }
 
     private Tensor matmul(TfjsNode n) {
@@ -323,7 +347,7 @@ final class TfjsGraphBuilder {
     private Tensor activation(TfjsNode n, String kind, Tensor x) {
         return switch (kind) {
             case "Relu" -> Ops.relu(x);
-            case "Relu6" -> Relu6.apply(x);
+            case "Relu6" -> Clip.relu6(x);
             case "Sigmoid" -> Ops.sigmoid(x);
             case "Tanh" -> Ops.tanh(x);
             default -> throw new IllegalArgumentException("unsupported activation " + kind + " in " + n);
