@@ -45,6 +45,15 @@ public interface Model extends AutoCloseable {
     /** The names of the float parameters that are graph tensors (the weights a gradient check can differentiate). */
     List<String> parameters();
 
+    /**
+     * A parameter's shape as the file stores it; the graph tensor ({@link #layer}) may hold it in another layout (an ONNX
+     * Conv filter [O, I/groups, kh, kw] is computed with as [kh, kw, I/groups, O]).
+     */
+    default long[] fileShape(String parameter) { return layer(parameter).shape(); }
+
+    /** A value of a parameter's graph tensor's shape (its gradient, say) in the file's layout ({@link #fileShape}, C order). */
+    default INDArray inFileLayout(String parameter, INDArray value) { return value; }
+
     /** SHA-256 (hex) over every file the model was read from, in a fixed order. */
     String sha256();
 

@@ -5,6 +5,7 @@ import io.github.deconvspark.jobs.frame.JobConfig;
 import io.github.deconvspark.jobs.frame.JobRun;
 import io.github.deconvspark.jobs.frame.Jobs;
 import io.github.deconvspark.jobs.frame.Storage;
+import io.github.deconvspark.jobs.images.Normalize;
 import io.github.deconvspark.jobs.labelled.LabelledData;
 import io.github.deconvspark.jobs.nets.Batches;
 import io.github.deconvspark.jobs.nets.GradientSum;
@@ -45,7 +46,11 @@ public final class GradientsJob {
 
     public static final List<JobConfig.Key> KEYS = List.of(
             Nets.DATA_KEY,
-            new JobConfig.Key("model", "", "the network: a description (.net, docs/MODELS.md) or a model.json written by train"),
+            new JobConfig.Key("model", "", "the network: a description (.net, docs/MODELS.md), a model.json written by train, or a model "
+                    + "file (ONNX, Keras .keras/.h5, TF.js model.json) whose own parameters are differentiated"),
+            new JobConfig.Key("head", "", "model files: the class scores [batch, classes] the loss takes (default: the model's only output)"),
+            JobConfig.Key.integer("input-size", 0, 0, 8192, "model files: the image side for a model whose input height/width are dynamic"),
+            new JobConfig.Key("normalize", "none", "model files: what the model expects of its pixels: " + Normalize.FORMS),
             new JobConfig.Key("output", "", "output folder (replaced atomically)"),
             JobConfig.Key.choice("split", "train", LabelledData.SPLITS, "which split of the data: train or test"),
             JobConfig.Key.choice("loss", "softmax-xent", List.of("softmax-xent"), "the loss: softmax-xent (softmax cross-entropy of the logits, summed over examples)"),
@@ -54,7 +59,7 @@ public final class GradientsJob {
             JobConfig.Key.choice("dtype", "float64", List.of("float32", "float64"), "float64 or float32 computation (sums are float64 either way)"),
             JobConfig.Key.integer("limit", 0, 0, Long.MAX_VALUE, "use only the first N examples (0: all)"),
             JobConfig.Key.integer("seed", 1, Long.MIN_VALUE, Long.MAX_VALUE, "initialization seed when --model is a description"),
-            JobConfig.Key.integer("input-gradients", 0, 0, 4096, "also write d loss / d input of the first K examples (inputs/)"),
+            JobConfig.Key.integer("input-gradients", 0, 0, 4096, "also write d loss / d pixels (the 0..1 values, before --normalize) of the first K examples (inputs/)"),
             JobConfig.Key.integer("partitions", 0, 0, 1_000_000, "partitions of the data (0: 2 per core of the default parallelism)"),
             new JobConfig.Key("master", "", "Spark master URL (default: spark-submit's, else local[*])"));
 
@@ -80,12 +85,18 @@ public final class GradientsJob {
 
     /** Typed, validated settings. */
     record Settings(String output, String data, String model, String split, int batch, int depth, DataType dtype, long limit,
-                    int inputGradients, long seed) {
+                    int inputGradients, long seed, String head, int inputSize, Normalize normalize) {
         static Settings of(JobConfig c, Configuration conf) {
             c.require("data", "model", "output");
+            Normalize normalize;
+            try {
+                normalize = Normalize.parse(c.get("normalize"));
+            } catch (IllegalArgumentException e) {
+                throw new JobConfig.ConfigException("gradients: --" + e.getMessage());
+            }
             return new Settings(Storage.qualify(c.get("output"), conf), Storage.qualify(c.get("data"), conf),
                     Storage.qualify(c.get("model"), conf), c.choice("split"), c.getInt("batch"), c.getInt("depth"), Nets.dtype(c),
-                    c.getLong("limit"), c.getInt("input-gradients"), c.getLong("seed"));
+                    c.getLong("limit"), c.getInt("input-gradients"), c.getLong("seed"), c.get("head").trim(), c.getInt("input-size"), normalize);
         }
     }
 
@@ -107,6 +118,44 @@ public final class GradientsJob {
         }
     }
 
+    /** The network of a run: a description or train's model.json ({@code net}), or a user's model file ({@code model}). */
+    private record Network(Nets.Loaded net, ModelNetwork.Info model, int[] input, int classes, List<NetSpec.ParamShape> params,
+                           String summary) {
+        static Network of(Settings st, Configuration conf) throws IOException {
+            if (!Storage.exists(st.model(), conf)) throw new JobConfig.ConfigException("model: " + st.model() + " does not exist");
+            if (ModelNetwork.isModel(st.model(), conf)) {
+                ModelNetwork.Info m = ModelNetwork.describe(st.model(), st.head(), st.inputSize(), st.normalize(), conf);
+                if (m.size() > Integer.MAX_VALUE - 8) {
+                    throw new JobConfig.ConfigException("gradients: " + st.model() + " has " + m.size() + " parameter values; at most "
+                            + (Integer.MAX_VALUE - 8) + " fit one gradient sum");
+                }
+                if (m.declaredBatch() > 0 && m.declaredBatch() != st.batch()) {
+                    throw new JobConfig.ConfigException("gradients: --batch " + st.batch() + ": " + st.model() + " has a fixed batch of "
+                            + m.declaredBatch() + "; give --batch " + m.declaredBatch());
+                }
+                List<NetSpec.ParamShape> ps = new ArrayList<>();
+                for (int i = 0; i < m.params().size(); i++) ps.add(new NetSpec.ParamShape(m.params().get(i), m.shapes().get(i)));
+                return new Network(null, m, m.input(), m.classes(), ps, m.summary());
+            }
+            if (!st.head().isBlank() || st.inputSize() > 0 || !st.normalize().equals(Normalize.NONE)) {
+                throw new JobConfig.ConfigException("gradients: --head, --input-size and --normalize apply to model files (ONNX, Keras, "
+                        + "TF.js); " + st.model() + " is a network description");
+            }
+            Nets.Loaded n = Nets.load(st.model(), st.seed(), conf);
+            return new Network(n, null, n.spec().input(), n.spec().classes(), n.spec().params(), n.spec().summary());
+        }
+
+        int size() {
+            long n = 0;
+            for (NetSpec.ParamShape p : params) n += p.size();
+            return (int) n;
+        }
+
+        String kind() { return net != null ? net.kind() : "model " + model.uri(); }
+
+        String sha256() { return net != null ? net.sha256() : model.sha256(); }
+    }
+
     private static Summary doRun(JobRun run) throws IOException {
         JobConfig cfg = run.cfg;
         SparkSession spark = run.spark;
@@ -117,22 +166,22 @@ public final class GradientsJob {
         int batch = st.batch(), depth = st.depth(), inputGrads = st.inputGradients();
         DataType dtype = st.dtype();
         int parts = run.partitions(2);
-        Nets.Loaded model = Nets.load(st.model(), st.seed(), conf);
-        NetSpec spec = model.spec();
-        LabelledData.Source data = LabelledData.resolve(st.data(), split, parts, st.limit(), spec.input(),
-                spec.classes(), conf);
+        Network net = Network.of(st, conf);
+        LabelledData.Source data = LabelledData.resolve(st.data(), split, parts, st.limit(), net.input(), net.classes(), conf);
         String staging = run.stage(output);
         System.err.println("gradients: " + Executors.checkNatives(jsc));
-        System.err.println("gradients: network " + spec.summary() + ", " + model.kind());
+        System.err.println("gradients: network " + net.summary() + ", " + net.kind());
         System.err.println("gradients: data " + data.describe() + ", blocks of " + batch + ", " + dtype + ", treeAggregate depth " + depth);
 
         Broadcast<SerializableConfiguration> hc = run.hadoopConf();
-        Broadcast<double[]> weights = run.broadcast(model.params());
+        // a description's parameters travel as a broadcast; a model file's executors read the file itself
+        Broadcast<double[]> weights = net.net() != null ? run.broadcast(net.net().params()) : null;
         CollectionAccumulator<String> rejects = jsc.sc().collectionAccumulator("rejects");
-        String text = spec.text();
-        int[] input = spec.input();
-        int classes = spec.classes();
-        int size = model.params().length;
+        String text = net.net() != null ? net.net().spec().text() : null;
+        ModelNetwork.Info info = net.model();
+        int[] input = net.input();
+        int classes = net.classes();
+        int size = net.size();
         GradientSum total;
         try {
             JavaRDD<LabelledData.Block> blocks = jsc.parallelize(data.shards(), data.shards().size()).flatMap(s -> {
@@ -147,11 +196,13 @@ public final class GradientsJob {
                     }
                 };
             });
-            total = blocks.treeAggregate(new GradientSum(size),
-                    (acc, b) -> Nets.add(acc, text, dtype, weights.value(), b, true),
-                    GradientSum::merge, depth);
+            total = info != null
+                    ? blocks.treeAggregate(new GradientSum(size),
+                            (acc, b) -> ModelNetwork.add(acc, info, batch, dtype, b, hc.value().value()), GradientSum::merge, depth)
+                    : blocks.treeAggregate(new GradientSum(size),
+                            (acc, b) -> Nets.add(acc, text, dtype, weights.value(), b, true), GradientSum::merge, depth);
         } finally {
-            weights.destroy();
+            if (weights != null) weights.destroy();
         }
         java.util.TreeSet<String> allRejects = new java.util.TreeSet<>(data.rejects());  // entries of class folders not read
         allRejects.addAll(rejects.value());                  // a re-run task adds its rejects again: each record once
@@ -164,13 +215,15 @@ public final class GradientsJob {
 
         // outputs: one .npy per parameter (sum and mean), statistics, rejects
         double[] sum = total.sum(), mean = total.mean();
-        long[] off = Net.offsets(spec);
         List<Row> stats = new ArrayList<>();
-        List<NetSpec.ParamShape> ps = spec.params();
+        List<NetSpec.ParamShape> ps = net.params();
+        List<String> files = Npy.fileNames(ps.stream().map(NetSpec.ParamShape::name).toList());
+        int b = 0;
         for (int i = 0; i < ps.size(); i++) {
             NetSpec.ParamShape p = ps.get(i);
-            int a = (int) off[i], b = (int) off[i + 1];
-            String file = p.name().replace('/', '_') + ".npy";
+            int a = b;
+            b = (int) (a + p.size());
+            String file = files.get(i);
             Storage.write(staging + "/sum/" + file, Npy.float64(sum, a, b, p.shape()), conf);
             Storage.write(staging + "/mean/" + file, Npy.float64(mean, a, b, p.shape()), conf);
             double l2s = 0, l2m = 0, mn = Double.POSITIVE_INFINITY, mx = Double.NEGATIVE_INFINITY, amx = 0;
@@ -193,13 +246,19 @@ public final class GradientsJob {
             rej.add(RowFactory.create(f[0], f[1], f[2]));
         }
         spark.createDataFrame(rej, REJECTS).coalesce(1).write().parquet(staging + "/rejects.parquet");
-        if (inputGrads > 0) writeInputGradients(spec, model.params(), data, inputGrads, dtype, staging, conf);
+        if (inputGrads > 0) writeInputGradients(net, data, inputGrads, dtype, staging, conf);
 
         double seconds = run.seconds();
         Map<String, Object> manifest = run.manifest();
-        manifest.put("model", Map.of("source", model.kind(), "network", spec.summary(), "sha256", model.sha256(), "description", spec.text()));
-        manifest.put("parameters", ps.stream().map(p -> Map.of("name", p.name(), "shape", Arrays.toString(p.shape()),
-                "file", p.name().replace('/', '_') + ".npy")).toList());
+        manifest.put("model", net.net() != null
+                ? Map.of("source", net.kind(), "network", net.summary(), "sha256", net.sha256(), "description", net.net().spec().text())
+                : Map.of("source", net.kind(), "format", info.format(), "network", net.summary(), "sha256", net.sha256(),
+                        "head", info.head(), "normalize", info.normalize().toString(), "classes", info.classes()));
+        List<Map<String, Object>> paramList = new ArrayList<>();
+        for (int i = 0; i < ps.size(); i++) {
+            paramList.add(Map.of("name", ps.get(i).name(), "shape", Arrays.toString(ps.get(i).shape()), "file", files.get(i)));
+        }
+        manifest.put("parameters", paramList);
         manifest.put("data", Map.of("uri", data.uri(), "split", split, "kind", data.kind(), "classes", data.classes()));
         manifest.put("examples", total.count());
         manifest.put("rejected", rej.size());
@@ -217,13 +276,14 @@ public final class GradientsJob {
     }
 
     /** d loss / d input for the first k readable examples, on the driver: inputs/gradients.npy, inputs/images.npy, inputs/labels.txt. */
-    private static void writeInputGradients(NetSpec spec, double[] params, LabelledData.Source data, int k, DataType dtype, String staging,
+    private static void writeInputGradients(Network net, LabelledData.Source data, int k, DataType dtype, String staging,
                                             Configuration conf) throws IOException {
         // the first k readable examples, across shards and blocks
         List<LabelledData.Block> got = new ArrayList<>();
         int have = 0;
+        int[] in = net.input();
         for (LabelledData.Shard shard : data.shards()) {
-            Iterator<LabelledData.Block> it = LabelledData.read(shard, k, spec.input(), spec.classes(), conf);
+            Iterator<LabelledData.Block> it = LabelledData.read(shard, k, in, net.classes(), conf);
             while (have < k && it.hasNext()) {
                 LabelledData.Block blk = it.next();
                 got.add(blk);
@@ -232,13 +292,22 @@ public final class GradientsJob {
             LabelledData.close(it);
             if (have >= k) break;
         }
-        LabelledData.Block b = Batches.concat(got, k, spec.input()[0] * spec.input()[1] * spec.input()[2]);
+        LabelledData.Block b = Batches.concat(got, k, in[0] * in[1] * in[2]);
         int n = b.size();
         if (n == 0) return;
-        try (Net net = Net.build(spec, n, dtype, true)) {
-            Net.Eval e = net.run(params, b.x(), b.y(), true);
+        Net.Eval e;
+        if (net.net() != null) {
+            try (Net graph = Net.build(net.net().spec(), n, dtype, true)) {
+                e = graph.run(net.net().params(), b.x(), b.y(), true);
+            }
+        } else {
+            try (ModelNetwork graph = ModelNetwork.build(net.model(), n, dtype, true, conf)) {
+                e = graph.run(b, net.model().normalize(), true);
+            }
+        }
+        try {
             double[] g = e.inputGradient().data().asDouble();
-            int[] in = spec.input();
+            if (net.model() != null) net.model().normalize().backprop(g, in[2]);    // w.r.t. the pixels written beside it, not the model's input
             long[] shape = {n, in[0], in[1], in[2]};
             Storage.write(staging + "/inputs/gradients.npy", Npy.float64(g, 0, g.length, shape), conf);
             double[] x = new double[b.x().length];
@@ -247,6 +316,7 @@ public final class GradientsJob {
             StringBuilder sb = new StringBuilder("index\tlabel\n");
             for (int i = 0; i < n; i++) sb.append(b.index()[i]).append('\t').append(b.y()[i]).append('\n');
             Storage.writeString(staging + "/inputs/labels.tsv", sb.toString(), conf);
+        } finally {
             e.close();
         }
     }

@@ -25,4 +25,27 @@ public final class Npy {
         for (int i = from; i < to; i++) b.putDouble(values[i]);
         return b.array();
     }
+
+    /**
+     * One file name per parameter name (names come from untrusted model files): characters other than letters, digits,
+     * '.', '_' and '-' become '_', a leading '.' too, at most 120 characters; a name already taken gets "-2", "-3", ...
+     */
+    public static java.util.List<String> fileNames(java.util.List<String> names) {
+        java.util.Set<String> used = new java.util.HashSet<>();
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (String n : names) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < n.length() && b.length() < 120; i++) {
+                char c = n.charAt(i);
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'
+                        || (c == '.' && b.length() > 0);
+                b.append(ok ? c : '_');
+            }
+            if (b.length() == 0) b.append('_');
+            String base = b.toString(), name = base;
+            for (int k = 2; !used.add(name.toLowerCase(java.util.Locale.ROOT)); k++) name = base + "-" + k;
+            out.add(name + ".npy");
+        }
+        return out;
+    }
 }

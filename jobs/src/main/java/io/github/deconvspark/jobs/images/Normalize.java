@@ -68,6 +68,16 @@ public record Normalize(String name, float scale, float[] mean, float[] std) imp
         return out;
     }
 
+    /** The chain rule through {@link #apply}: d/dv of a gradient given w.r.t. the normalized values (in place; returns it). */
+    public double[] backprop(double[] gradient, int channels) {
+        if (this.equals(NONE)) return gradient;
+        for (int i = 0; i < gradient.length; i++) {
+            int c = channels == 1 ? 0 : i % channels;
+            gradient[i] = gradient[i] * scale / std[c];
+        }
+        return gradient;
+    }
+
     @Override public boolean equals(Object o) {
         return o instanceof Normalize n && n.scale == scale && Arrays.equals(n.mean, mean) && Arrays.equals(n.std, std);
     }

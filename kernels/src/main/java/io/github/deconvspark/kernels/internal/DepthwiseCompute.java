@@ -11,8 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * their two gradients, as direct loops over dense NHWC arrays: output channel {@code c*m + j} (m = oc / c, the
  * channel multiplier) reads input channel c through filter entry [ky, kx, c, j], which is the same memory as a
  * [kh, kw, 1, c*m] grouped filter. A GEMM per channel would multiply [rows, kh*kw] by [kh*kw, m]: far too thin;
- * these loops run over contiguous channels instead (float32 forward and input gradient accumulate in float32, all else in
- * float64, float32 results rounded once at the end), a
+ * these loops run over contiguous channels instead (float32 operands read as they are, every sum in float64, a float32
+ * result rounded once at the end), a
  * whole output row (forward), input row (input gradient: gathered, so threads never share a cell) or filter tap
  * (filter gradient) per task. (libnd4j's depthwise_conv2d refuses some legal shapes: "Op validation failed".)
  */
@@ -105,9 +105,10 @@ public final class DepthwiseCompute {
     }
 
     /*
-     * float32 forward and input gradient: each output sums at most kh * kw * m products, so float32 accumulation (as TF's
-     * own kernels do) loses nothing a test can see, and runs at twice the SIMD width on half the memory. The filter
-     * gradient sums n * oh * ow products per entry and stays in float64.
+     * float32 forward and input gradient: the operands are read as float32 (half the memory traffic of widened copies) and
+     * summed in float64. Summing in float32 instead was measured too inexact: with the cancellation in MobileNet's
+     * depthwise layers the error through a whole network grew to 1.5e-4 of a layer's largest value against ONNX
+     * Runtime (mobilenet_v2) and 3x TF.js's own float32 error (posenet). The filter gradient stays in float64 throughout.
      */
     private static boolean allFloat(INDArray a, INDArray b, INDArray c) {
         return a.dataType() == DataType.FLOAT && b.dataType() == DataType.FLOAT && c.dataType() == DataType.FLOAT;
@@ -124,7 +125,8 @@ public final class DepthwiseCompute {
         Buf b = Buf.of(out);
         int rowLen = ww.out() * oc;
         Parallel.ranges(g.n() * wh.out(), 1, (first, end) -> {
-            float[] acc = new float[rowLen];
+            double[] acc = new double[rowLen];
+            float[] row32 = new float[rowLen];
             for (int t = first; t < end; t++) {
                 Arrays.fill(acc, 0);
                 int n = t / wh.out();
@@ -139,17 +141,18 @@ public final class DepthwiseCompute {
                             if (ix < 0 || ix >= ww.in()) continue;
                             int at = ox * oc, xo = (row + ix) * c;
                             if (m == 1) {
-                                for (int k = 0; k < c; k++) acc[at + k] += xs[xo + k] * fs[f + k];
+                                for (int k = 0; k < c; k++) acc[at + k] += (double) xs[xo + k] * fs[f + k];
                             } else {
                                 for (int k = 0; k < c; k++) {
-                                    float v = xs[xo + k];
+                                    double v = xs[xo + k];
                                     for (int j = k * m; j < (k + 1) * m; j++) acc[at + j] += v * fs[f + j];
                                 }
                             }
                         }
                     }
                 }
-                b.fromHeap(t * rowLen, acc, 0, rowLen);
+                for (int i = 0; i < rowLen; i++) row32[i] = (float) acc[i];
+                b.fromHeap(t * rowLen, row32, 0, rowLen);
             }
         });
     }
@@ -165,7 +168,8 @@ public final class DepthwiseCompute {
         Buf b = Buf.of(dx);
         int rowLen = ww.in() * c;
         Parallel.ranges(g.n() * wh.in(), 1, (first, end) -> {
-            float[] acc = new float[rowLen];
+            double[] acc = new double[rowLen];
+            float[] row32 = new float[rowLen];
             for (int t = first; t < end; t++) {
                 Arrays.fill(acc, 0);
                 int n = t / wh.in();
@@ -181,18 +185,19 @@ public final class DepthwiseCompute {
                             if (ox < 0) continue;
                             int at = ix * c, d = (row + ox) * oc;
                             if (m == 1) {
-                                for (int k = 0; k < c; k++) acc[at + k] += ds[d + k] * fs[f + k];
+                                for (int k = 0; k < c; k++) acc[at + k] += (double) ds[d + k] * fs[f + k];
                             } else {
                                 for (int k = 0; k < c; k++) {
-                                    float sum = 0;
-                                    for (int j = k * m; j < (k + 1) * m; j++) sum += ds[d + j] * fs[f + j];
+                                    double sum = 0;
+                                    for (int j = k * m; j < (k + 1) * m; j++) sum += (double) ds[d + j] * fs[f + j];
                                     acc[at + k] += sum;
                                 }
                             }
                         }
                     }
                 }
-                b.fromHeap(t * rowLen, acc, 0, rowLen);
+                for (int i = 0; i < rowLen; i++) row32[i] = (float) acc[i];
+                b.fromHeap(t * rowLen, row32, 0, rowLen);
             }
         });
     }

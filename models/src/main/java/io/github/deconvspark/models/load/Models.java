@@ -62,6 +62,15 @@ public final class Models {
         return sniff(head);
     }
 
+    /** Whether a file starting with {@code head} (its first 16 bytes) is in a format {@link #load} reads; "json" for model.json. */
+    public static String format(byte[] head) {
+        String k = sniff(head);
+        return switch (k) {
+            case "json", "onnx", "zip", "hdf5" -> k;
+            default -> null;
+        };
+    }
+
     static String sniff(byte[] b) {
         int i = 0;
         while (i < b.length && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) i++;

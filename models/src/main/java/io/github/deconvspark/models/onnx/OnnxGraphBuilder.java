@@ -82,6 +82,16 @@ final class OnnxGraphBuilder {
     /** The initializer each constant derives from (a filter transposed at load time), and the tensor each one is used as. */
     final Map<Tensor, String> origins = new IdentityHashMap<>();
     final Map<String, Tensor> used = new LinkedHashMap<>();
+    /** How each derived constant was formed from its initializer (to give its gradient back in the file's layout). */
+    final Map<Tensor, Layout> layouts = new IdentityHashMap<>();
+
+    /**
+     * A derived constant = the initializer (of {@code fileShape}) transposed by {@code perm} (null: not transposed), then
+     * reshaped to {@code reshaped} (null: not reshaped); {@link #UNKNOWN} when a transpose followed a reshape.
+     */
+    record Layout(long[] fileShape, int[] perm, long[] reshaped) {
+        static final Layout UNKNOWN = new Layout(null, null, null);
+    }
     /** Float tensors of more than one value given by Constant nodes (weights, in exports without initializers). */
     final Set<String> constantWeights = new LinkedHashSet<>();
 
@@ -230,23 +240,35 @@ final class OnnxGraphBuilder {
         long[] s = t.shape();
         long[] out = new long[perm.length];
         for (int k = 0; k < perm.length; k++) out[k] = s[perm[k]];
-        if (t.kind() == Tensor.Kind.CONSTANT) return derived(t, g.constant(t.value().permute(perm).dup('c')));
+        if (t.kind() == Tensor.Kind.CONSTANT) return derived(t, g.constant(t.value().permute(perm).dup('c')), perm, null);
         if (keepsOrder(s, perm)) return Ops.reshape(t, out);
         return Ops.transpose(t, perm);
     }
 
     /** A reshape, folded for constants. */
     Tensor reshape(Tensor t, long... shape) {
-        if (t.kind() == Tensor.Kind.CONSTANT) return derived(t, g.constant(t.value().reshape('c', shape).dup('c')));
+        if (t.kind() == Tensor.Kind.CONSTANT) return derived(t, g.constant(t.value().reshape('c', shape).dup('c')), null, shape.clone());
         return Ops.reshape(t, shape);
     }
 
     /** Records that a folded constant stands for its source's initializer (the parameter a gradient check perturbs). */
-    private Tensor derived(Tensor from, Tensor to) {
+    private Tensor derived(Tensor from, Tensor to, int[] perm, long[] reshaped) {
         String o = origins.get(from);
         if (o != null) {
             origins.put(to, o);
             used.put(o, to);
+            Layout base = layouts.getOrDefault(from, new Layout(from.shape(), null, null));
+            Layout l;
+            if (base == Layout.UNKNOWN || (perm != null && base.reshaped() != null)) {
+                l = Layout.UNKNOWN;
+            } else if (perm != null) {
+                int[] q = new int[perm.length];
+                for (int k = 0; k < perm.length; k++) q[k] = base.perm() == null ? perm[k] : base.perm()[perm[k]];
+                l = new Layout(base.fileShape(), q, null);
+            } else {
+                l = new Layout(base.fileShape(), base.perm(), reshaped);
+            }
+            layouts.put(to, l);
         }
         return to;
     }

@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -63,6 +64,7 @@ public final class OnnxModel implements Model {
     private final long declaredBatch;
     private final int opset;
     private final Map<Tensor, Tensor> nhwcViews = new IdentityHashMap<>();
+    private final Map<Tensor, OnnxGraphBuilder.Layout> layouts;
 
     private OnnxModel(Path file, Graph graph, Tensor input, OnnxGraphBuilder b, List<String> outputNames, List<String> layerNames,
                       Map<String, Tensor> parameters, String sha256, long declaredBatch) {
@@ -76,6 +78,7 @@ public final class OnnxModel implements Model {
         this.sha256 = sha256;
         this.declaredBatch = declaredBatch;
         this.opset = b.opset;
+        this.layouts = b.layouts;
         Map<String, Tensor> outs = new LinkedHashMap<>();
         for (String o : outputNames) outs.put(o, layer(o));
         this.outputs = Collections.unmodifiableMap(outs);
@@ -316,6 +319,41 @@ public final class OnnxModel implements Model {
         }
         if (v.nhwc() || v.rank() != 4) return v.t();
         return nhwcViews.computeIfAbsent(v.t(), t -> Ops.transpose(t, 0, 2, 3, 1));
+    }
+
+    /** The initializer's dims (a Conv filter [O, I/groups, kh, kw], though the kernels compute with it as [kh, kw, I, O]). */
+    @Override public long[] fileShape(String parameter) {
+        OnnxGraphBuilder.Layout l = layout(parameter);
+        return l == null ? layer(parameter).shape() : l.fileShape().clone();
+    }
+
+    @Override public INDArray inFileLayout(String parameter, INDArray value) {
+        OnnxGraphBuilder.Layout l = layout(parameter);
+        if (l == null) return value;
+        INDArray a = value;
+        if (l.reshaped() != null) {
+            long[] s = l.fileShape();
+            long[] before = s.clone();
+            if (l.perm() != null) for (int k = 0; k < s.length; k++) before[k] = s[l.perm()[k]];
+            a = a.reshape('c', before);
+        }
+        if (l.perm() != null) {
+            int[] inv = new int[l.perm().length];
+            for (int k = 0; k < inv.length; k++) inv[l.perm()[k]] = k;
+            a = a.permute(inv);
+        }
+        return a.dup('c');
+    }
+
+    private OnnxGraphBuilder.Layout layout(String parameter) {
+        Tensor t = parameters.get(parameter);
+        if (t == null) throw new IllegalArgumentException("no parameter '" + parameter + "' in " + file);
+        OnnxGraphBuilder.Layout l = layouts.get(t);
+        if (l == OnnxGraphBuilder.Layout.UNKNOWN) {
+            throw new IllegalStateException(file + ": parameter '" + parameter + "' was reshaped, then transposed at load time; "
+                    + "its layout in the file is not tracked");
+        }
+        return l;
     }
 
     @Override public boolean hasLayer(String name) {
