@@ -93,6 +93,11 @@ test -s "$WORK/out/train/manifest.json" || fail "train: no manifest.json"
 run bench-train "^  Spark's cost per step" "$DS" bench-train --data mnist --model "$NET" --limit 512 --steps 2 --rounds 1 --warmup 1
 # The kernel benchmark builds the oracle and bench modules and starts TensorFlow Java in its own JVM.
 run bench-kernels '^\| case \| ours ms \| TF ms' "$DS" bench-kernels --iters 1 --warmup 0 --only conv3x3_224x3_64_s2_valid
+# The model benchmark builds the bench module, exports the torchvision models (cached) and runs PyTorch in its own process.
+run bench-models '^\| model \| pass \| ours ms \| ONNX Runtime ms' "$DS" bench-models --models resnet18 --batch 1 --warmup 0 --iters 1 --rounds 1
+# A PyTorch user's model through the visualize job's --list-layers (the README's first command for it).
+ONNX_DIR="$(bash "$CLONE/models/scripts/torch-onnx.sh" | tail -1)"
+run list-layers '^  /layer4/layer4.1/relu_1/Relu_output_0 ' "$DS" visualize --model "$ONNX_DIR/resnet18.onnx" --list-layers
 
 [ ! -e "$REPO/io/github/deconvspark" ] || fail "a command installed this project's artifacts into the local Maven repository"
 say "all launcher commands work on a fresh clone (work folder: $WORK)"

@@ -1,16 +1,13 @@
 package io.github.deconvspark.models.keras;
 
 import io.github.deconvspark.models.io.ModelFiles;
-import io.github.deconvspark.models.json.Json;
 import io.github.deconvspark.models.tfjs.Weights;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -36,90 +33,8 @@ final class TfjsLayersWeights implements WeightSource {
     /** Reads and decodes every shard the manifest names, digesting them in manifest order. */
     static TfjsLayersWeights read(Path modelJson, Object manifest, MessageDigest sha) throws IOException {
         String src = modelJson.toString();
-        List<Weights.Spec> specs = new ArrayList<>();
-        List<Path> shards = new ArrayList<>();
-        List<Object> groups = manifest == null ? List.of() : Json.list(manifest, src + ": weightsManifest");
-        for (int gi = 0; gi < groups.size(); gi++) {
-            String where = src + ": weightsManifest[" + gi + "]";
-            Map<String, Object> group = Json.obj(groups.get(gi), where);
-            List<Object> paths = Json.list(group.get("paths"), where + ".paths");
-            for (int pi = 0; pi < paths.size(); pi++) {
-                String at = where + ".paths[" + pi + "]";
-                shards.add(ModelFiles.resolveShard(modelJson.getParent(), ModelFiles.relativeShard(Json.str(paths.get(pi), at), at), at));
-            }
-            for (Object w : Json.list(group.get("weights"), where + ".weights")) specs.add(spec(Json.obj(w, where + ".weights[]"), where));
-        }
-        long need = 0, have = 0;
-        for (Weights.Spec s : specs) need = Math.addExact(need, s.byteLength());
-        List<Long> sizes = new ArrayList<>();
-        for (Path p : shards) {
-            sizes.add(Files.size(p));
-            have += sizes.get(sizes.size() - 1);
-        }
-        if (need > ModelFiles.MAX_WEIGHT_BYTES) {
-            throw new IllegalArgumentException(src + ": weightsManifest declares " + need + " bytes of weights, more than the "
-                    + ModelFiles.MAX_WEIGHT_BYTES + " one model may hold");
-        }
-        if (need != have) {
-            throw new IllegalArgumentException("weight shards " + shards + " of " + src + " hold " + have + " bytes " + sizes
-                    + " but weightsManifest's " + specs.size() + " weights need " + need + " bytes (a truncated or wrong .bin file?)");
-        }
-        byte[] data = new byte[(int) need];
-        int filled = 0;
-        for (Path p : shards) {
-            byte[] b = ModelFiles.readBounded(p, need - filled, "weight file");
-            System.arraycopy(b, 0, data, filled, b.length);
-            sha.update(b);
-            filled += b.length;
-        }
-        if (filled != need) throw new IOException("weight shards " + shards + " of " + src + " changed while they were read");
-        Map<String, Weights.Decoded> byName = new LinkedHashMap<>();
-        int offset = 0;
-        for (Weights.Spec s : specs) {
-            Weights.Decoded d;
-            try {
-                d = Weights.decode(s, data, offset);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(src + ": weightsManifest: " + e.getMessage(), e);
-            }
-            if (byName.put(s.name(), d) != null) {
-                throw new IllegalArgumentException(src + ": weightsManifest declares weight " + s.name() + " twice");
-            }
-            offset += (int) s.byteLength();
-        }
+        Map<String, Weights.Decoded> byName = Weights.read(modelJson, manifest, sha).weights();
         return new TfjsLayersWeights(src, byName);
-    }
-
-    /** One manifest entry, checked as TfjsModel checks it (shape bounds here; dtype and quantization by Weights.decode). */
-    private static Weights.Spec spec(Map<String, Object> w, String where) {
-        String name = Json.str(w.get("name"), where + ": weight name");
-        String what = where + ": weight " + name;
-        List<Object> dims = Json.list(w.get("shape"), what + ": shape");
-        if (dims.size() > 8) throw new IllegalArgumentException(what + ": shape has " + dims.size() + " dimensions (at most 8)");
-        long[] shape = new long[dims.size()];
-        long elements = 1;
-        for (int k = 0; k < shape.length; k++) {
-            shape[k] = Json.integer(dims.get(k), what + ": shape");
-            if (shape[k] < 0 || shape[k] > Integer.MAX_VALUE) throw new IllegalArgumentException(what + ": illegal shape " + dims);
-            elements *= shape[k];
-            if (elements > Integer.MAX_VALUE) throw new IllegalArgumentException(what + ": illegal shape " + dims + ": more than 2^31 - 1 values");
-        }
-        String dtype = Json.str(w.get("dtype"), what + ": dtype");
-        String qd = null;
-        double scale = Double.NaN, min = Double.NaN;
-        if (w.get("quantization") != null) {
-            Map<String, Object> q = Json.obj(w.get("quantization"), what + ": quantization");
-            qd = Json.str(q.get("dtype"), what + ": quantization.dtype");
-            if (q.containsKey("scale")) scale = Json.num(q.get("scale"), what + ": quantization.scale");
-            if (q.containsKey("min")) min = Json.num(q.get("min"), what + ": quantization.min");
-        }
-        Weights.Spec spec = new Weights.Spec(name, shape, dtype, qd, scale, min);
-        try {
-            spec.byteLength();  // the dtype's size: an unknown dtype is refused here, bad quantization by Weights.decode
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
-        }
-        return spec;
     }
 
     @Override public INDArray get(KerasLayer l, String name, long[] shape) {

@@ -6,7 +6,6 @@ import io.github.deconvspark.models.Model;
 import io.github.deconvspark.models.io.ModelFiles;
 import io.github.deconvspark.models.json.Json;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -108,62 +107,12 @@ public final class TfjsModel implements Model {
                     + " functions (control flow); they are not supported");
         }
 
-        // weights: specs in manifest order, shards concatenated in manifest order; every shard checked (inside the
-        // model's folder, a regular file) and the sizes compared with what the manifest declares before any is read
+        // weights: every shard checked and its size compared with the manifest before any byte is read (Weights.read)
         MessageDigest sha = newSha256();
         sha.update(jsonBytes);
-        List<Weights.Spec> specs = new ArrayList<>();
-        List<Path> shards = new ArrayList<>();
-        Set<String> names = new HashSet<>();
-        Object manifest = root.get("weightsManifest");
-        if (manifest != null) {
-            List<Object> groups = Json.list(manifest, src + ": weightsManifest");
-            for (int gi = 0; gi < groups.size(); gi++) {
-                String where = src + ": weightsManifest[" + gi + "]";
-                Map<String, Object> group = Json.obj(groups.get(gi), where);
-                List<Object> paths = Json.list(group.get("paths"), where + ".paths");
-                for (int pi = 0; pi < paths.size(); pi++) {
-                    String at = where + ".paths[" + pi + "]";
-                    shards.add(ModelFiles.resolveShard(file.getParent(), ModelFiles.relativeShard(Json.str(paths.get(pi), at), at), at));
-                }
-                for (Object w : Json.list(group.get("weights"), where + ".weights")) {
-                    Weights.Spec spec = Weights.parseSpec(Json.obj(w, where + ".weights[]"), where);
-                    if (!names.add(spec.name())) throw new IllegalArgumentException(where + ": weight " + spec.name() + " is declared twice");
-                    specs.add(spec);
-                }
-            }
-        }
-        long need = 0, have = 0;
-        for (Weights.Spec s : specs) need = Math.addExact(need, s.byteLength());
-        List<Long> sizes = new ArrayList<>();
-        for (Path p : shards) {
-            long n = Files.size(p);
-            sizes.add(n);
-            have += n;
-        }
-        if (need > ModelFiles.MAX_WEIGHT_BYTES) {
-            throw new IllegalArgumentException(src + ": weightsManifest declares " + need + " bytes of weights, more than the "
-                    + ModelFiles.MAX_WEIGHT_BYTES + " one model may hold");
-        }
-        if (need != have) {
-            throw new IllegalArgumentException("weight shards " + shards + " of " + src + " hold " + have + " bytes " + sizes
-                    + " but weightsManifest's " + specs.size() + " weights need " + need + " bytes (a truncated or wrong .bin file?)");
-        }
-        byte[] data = new byte[(int) need];
-        int filled = 0;
-        for (Path p : shards) {
-            byte[] b = ModelFiles.readBounded(p, need - filled, "weight file");
-            System.arraycopy(b, 0, data, filled, b.length);
-            sha.update(b);
-            filled += b.length;
-        }
-        if (filled != need) throw new IOException("weight shards " + shards + " of " + src + " changed while they were read");
-        Map<String, Weights.Decoded> weights = new LinkedHashMap<>();
-        int offset = 0;
-        for (Weights.Spec s : specs) {
-            weights.put(s.name(), Weights.decode(s, data, offset));
-            offset += (int) s.byteLength();
-        }
+        Weights.Manifest manifest = Weights.read(file, root.get("weightsManifest"), sha);
+        List<Weights.Spec> specs = manifest.specs();
+        Map<String, Weights.Decoded> weights = manifest.weights();
 
         // signature: named inputs and outputs
         Map<String, String> sigIn = new LinkedHashMap<>(), sigOut = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package io.github.deconvspark.models.tfjs;
 
+import io.github.deconvspark.models.io.ModelFiles;
 import io.github.deconvspark.models.json.Json;
 
 import java.nio.ByteBuffer;
@@ -55,7 +56,7 @@ public final class Weights {
         };
     }
 
-    static Spec parseSpec(Map<String, Object> w, String where) {
+    public static Spec parseSpec(Map<String, Object> w, String where) {
         String name = Json.str(w.get("name"), where + ": weight name");
         String what = where + ": weight " + name;
         List<Object> dims = Json.list(w.get("shape"), what + ": shape");
@@ -166,5 +167,71 @@ public final class Weights {
         float[] f = new float[q.length];
         for (int k = 0; k < q.length; k++) f[k] = (float) (q[k] * spec.scale() + spec.min());
         return new Decoded(spec, f, null);
+    }
+
+    /** A model.json's weights: the manifest's entries in order, and each decoded by name. */
+    public record Manifest(List<Spec> specs, Map<String, Decoded> weights) {}
+
+    /**
+     * Reads a weightsManifest (TF.js graph and layers models alike): specs in manifest order, shards concatenated in
+     * manifest order; every shard checked (inside the model's folder, a regular file: {@link ModelFiles#resolveShard})
+     * and their sizes compared with what the manifest declares before any byte is read; digested into {@code sha}.
+     */
+    public static Manifest read(java.nio.file.Path modelJson, Object manifest, java.security.MessageDigest sha) throws java.io.IOException {
+        String src = modelJson.toString();
+        List<Spec> specs = new java.util.ArrayList<>();
+        List<java.nio.file.Path> shards = new java.util.ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        List<Object> groups = manifest == null ? List.of() : Json.list(manifest, src + ": weightsManifest");
+        for (int gi = 0; gi < groups.size(); gi++) {
+            String where = src + ": weightsManifest[" + gi + "]";
+            Map<String, Object> group = Json.obj(groups.get(gi), where);
+            List<Object> paths = Json.list(group.get("paths"), where + ".paths");
+            for (int pi = 0; pi < paths.size(); pi++) {
+                String at = where + ".paths[" + pi + "]";
+                shards.add(ModelFiles.resolveShard(modelJson.getParent(), ModelFiles.relativeShard(Json.str(paths.get(pi), at), at), at));
+            }
+            for (Object w : Json.list(group.get("weights"), where + ".weights")) {
+                Spec spec = parseSpec(Json.obj(w, where + ".weights[]"), where);
+                if (!names.add(spec.name())) throw new IllegalArgumentException(where + ": weight " + spec.name() + " is declared twice");
+                specs.add(spec);
+            }
+        }
+        long need = 0, have = 0;
+        for (Spec s : specs) need = Math.addExact(need, s.byteLength());
+        List<Long> sizes = new java.util.ArrayList<>();
+        for (java.nio.file.Path p : shards) {
+            long n = java.nio.file.Files.size(p);
+            sizes.add(n);
+            have += n;
+        }
+        if (need > ModelFiles.MAX_WEIGHT_BYTES) {
+            throw new IllegalArgumentException(src + ": weightsManifest declares " + need + " bytes of weights, more than the "
+                    + ModelFiles.MAX_WEIGHT_BYTES + " one model may hold");
+        }
+        if (need != have) {
+            throw new IllegalArgumentException("weight shards " + shards + " of " + src + " hold " + have + " bytes " + sizes
+                    + " but weightsManifest's " + specs.size() + " weights need " + need + " bytes (a truncated or wrong .bin file?)");
+        }
+        byte[] data = new byte[(int) need];
+        int filled = 0;
+        for (java.nio.file.Path p : shards) {
+            byte[] b = ModelFiles.readBounded(p, need - filled, "weight file");
+            System.arraycopy(b, 0, data, filled, b.length);
+            sha.update(b);
+            filled += b.length;
+        }
+        if (filled != need) throw new java.io.IOException("weight shards " + shards + " of " + src + " changed while they were read");
+        Map<String, Decoded> weights = new java.util.LinkedHashMap<>();
+        int offset = 0;
+        for (Spec s : specs) {
+            try {
+                weights.put(s.name(), decode(s, data, offset));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(src + ": weightsManifest: " + e.getMessage(), e);
+            }
+            offset += (int) s.byteLength();
+        }
+        return new Manifest(List.copyOf(specs), weights);
     }
 }
