@@ -64,7 +64,10 @@ cp "$ROOT/jobs/target/spark-classpath.txt" "$WORK/spark-cp.txt"
 APP_JAR="$ROOT/jobs/target/deconv-spark-app.jar"
 IT_CP="$ROOT/it/target/classes:$(cat "$ROOT/it/target/classpath.txt")"
 # SPARK_HOME from Maven: jars/ is all a Worker needs (links to the local Maven repository).
-tr ':' '\n' < "$WORK/spark-cp.txt" | while read -r j; do ln -sf "$j" "$WORK/spark-home/jars/"; done
+# (the file has no final newline: one is added, or read would drop the last jar)
+{ tr ':' '\n' < "$WORK/spark-cp.txt"; echo; } | while read -r j; do [ -z "$j" ] || ln -sf "$j" "$WORK/spark-home/jars/"; done
+[ "$(ls "$WORK/spark-home/jars" | wc -l)" -ge "$(tr ':' '\n' < "$WORK/spark-cp.txt" | sed 's@.*/@@' | sort -u | grep -c .)" ] \
+  || { say "spark-home/jars does not hold every jar of the provided classpath"; exit 1; }
 MODULE_OPTS=$("$JAVA" -cp "$APP_JAR:$(cat "$WORK/spark-cp.txt")" io.github.deconvspark.jobs.JvmOptions)
 export SPARK_HOME="$WORK/spark-home" SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1
 SPARK_CP="$ROOT/conf:$SPARK_HOME/jars/*"
