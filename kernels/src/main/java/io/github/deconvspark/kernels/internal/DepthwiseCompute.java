@@ -11,8 +11,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * their two gradients, as direct loops over dense NHWC arrays: output channel {@code c*m + j} (m = oc / c, the
  * channel multiplier) reads input channel c through filter entry [ky, kx, c, j], which is the same memory as a
  * [kh, kw, 1, c*m] grouped filter. A GEMM per channel would multiply [rows, kh*kw] by [kh*kw, m]: far too thin;
- * these loops run over contiguous channels instead (float32 operands read as they are, every sum in float64, a float32
- * result rounded once at the end), a
+ * these loops run over contiguous channels instead (every sum in float64, a float32 result rounded once at the end;
+ * summing float32 operands in float32 was measured too inexact: through MobileNet's depthwise layers the error grew to
+ * 1.5e-4 of a layer's largest value against ONNX Runtime), a
  * whole output row (forward), input row (input gradient: gathered, so threads never share a cell) or filter tap
  * (filter gradient) per task. (libnd4j's depthwise_conv2d refuses some legal shapes: "Op validation failed".)
  */
@@ -21,10 +22,6 @@ public final class DepthwiseCompute {
 
     /** out[n, oy, ox, c*m + j] = sum over the window's input taps of x[n, iy, ix, c] * f[ky, kx, c, j]. */
     public static void forward(INDArray x, INDArray filter, INDArray out, ConvGeometry g) {
-        if (allFloat(x, filter, out)) {
-            forwardFloat(x, filter, out, g);
-            return;
-        }
         double[] xs = doubles(x);
         double[] fs = doubles(filter);
         Window wh = g.h();
@@ -50,10 +47,6 @@ public final class DepthwiseCompute {
 
     /** dx[n, iy, ix, c] = sum over the output cells whose window reads (iy, ix) of sum_j dy[.., c*m + j] * f[ky, kx, c, j]. */
     public static void backpropInput(INDArray dy, INDArray filter, INDArray dx, ConvGeometry g) {
-        if (allFloat(dy, filter, dx)) {
-            backpropInputFloat(dy, filter, dx, g);
-            return;
-        }
         double[] ds = doubles(dy);
         double[] fs = doubles(filter);
         Window wh = g.h();
@@ -102,110 +95,6 @@ public final class DepthwiseCompute {
                 }
             }
         });
-    }
-
-    /*
-     * float32 forward and input gradient: the operands are read as float32 (half the memory traffic of widened copies) and
-     * summed in float64. Summing in float32 instead was measured too inexact: with the cancellation in MobileNet's
-     * depthwise layers the error through a whole network grew to 1.5e-4 of a layer's largest value against ONNX
-     * Runtime (mobilenet_v2) and 3x TF.js's own float32 error (posenet). The filter gradient stays in float64 throughout.
-     */
-    private static boolean allFloat(INDArray a, INDArray b, INDArray c) {
-        return a.dataType() == DataType.FLOAT && b.dataType() == DataType.FLOAT && c.dataType() == DataType.FLOAT;
-    }
-
-    private static void forwardFloat(INDArray x, INDArray filter, INDArray out, ConvGeometry g) {
-        float[] xs = floats(x);
-        float[] fs = floats(filter);
-        Window wh = g.h();
-        Window ww = g.w();
-        int c = g.c();
-        int oc = g.oc();
-        int m = oc / c;
-        Buf b = Buf.of(out);
-        int rowLen = ww.out() * oc;
-        Parallel.ranges(g.n() * wh.out(), 1, (first, end) -> {
-            double[] acc = new double[rowLen];
-            float[] row32 = new float[rowLen];
-            for (int t = first; t < end; t++) {
-                Arrays.fill(acc, 0);
-                int n = t / wh.out();
-                int oy = t % wh.out();
-                int[] ty = wh.taps(oy, 0, wh.in());
-                for (int ky = ty[0]; ky < ty[1]; ky++) {
-                    int row = (n * wh.in() + wh.start(oy) + ky * wh.dilation()) * ww.in();
-                    for (int kx = 0; kx < ww.k(); kx++) {
-                        int f = (ky * ww.k() + kx) * oc;
-                        for (int ox = 0; ox < ww.out(); ox++) {
-                            int ix = ww.start(ox) + kx * ww.dilation();
-                            if (ix < 0 || ix >= ww.in()) continue;
-                            int at = ox * oc, xo = (row + ix) * c;
-                            if (m == 1) {
-                                for (int k = 0; k < c; k++) acc[at + k] += (double) xs[xo + k] * fs[f + k];
-                            } else {
-                                for (int k = 0; k < c; k++) {
-                                    double v = xs[xo + k];
-                                    for (int j = k * m; j < (k + 1) * m; j++) acc[at + j] += v * fs[f + j];
-                                }
-                            }
-                        }
-                    }
-                }
-                for (int i = 0; i < rowLen; i++) row32[i] = (float) acc[i];
-                b.fromHeap(t * rowLen, row32, 0, rowLen);
-            }
-        });
-    }
-
-    private static void backpropInputFloat(INDArray dy, INDArray filter, INDArray dx, ConvGeometry g) {
-        float[] ds = floats(dy);
-        float[] fs = floats(filter);
-        Window wh = g.h();
-        Window ww = g.w();
-        int c = g.c();
-        int oc = g.oc();
-        int m = oc / c;
-        Buf b = Buf.of(dx);
-        int rowLen = ww.in() * c;
-        Parallel.ranges(g.n() * wh.in(), 1, (first, end) -> {
-            double[] acc = new double[rowLen];
-            float[] row32 = new float[rowLen];
-            for (int t = first; t < end; t++) {
-                Arrays.fill(acc, 0);
-                int n = t / wh.in();
-                int iy = t % wh.in();
-                for (int ky = 0; ky < wh.k(); ky++) {
-                    int oy = reader(wh, iy, ky);
-                    if (oy < 0) continue;
-                    int row = (n * wh.out() + oy) * ww.out();
-                    for (int kx = 0; kx < ww.k(); kx++) {
-                        int f = (ky * ww.k() + kx) * oc;
-                        for (int ix = 0; ix < ww.in(); ix++) {
-                            int ox = reader(ww, ix, kx);
-                            if (ox < 0) continue;
-                            int at = ix * c, d = (row + ox) * oc;
-                            if (m == 1) {
-                                for (int k = 0; k < c; k++) acc[at + k] += (double) ds[d + k] * fs[f + k];
-                            } else {
-                                for (int k = 0; k < c; k++) {
-                                    double sum = 0;
-                                    for (int j = k * m; j < (k + 1) * m; j++) sum += (double) ds[d + j] * fs[f + j];
-                                    acc[at + k] += sum;
-                                }
-                            }
-                        }
-                    }
-                }
-                for (int i = 0; i < rowLen; i++) row32[i] = (float) acc[i];
-                b.fromHeap(t * rowLen, row32, 0, rowLen);
-            }
-        });
-    }
-
-    private static float[] floats(INDArray a) {
-        float[] f = new float[(int) a.length()];
-        Buf.of(a).toHeap(0, f, 0, f.length);
-        return f;
     }
 
     interface Row {
