@@ -8,6 +8,7 @@ import io.github.deconvspark.kernels.autodiff.Gradients;
 import io.github.deconvspark.kernels.autodiff.Graph;
 import io.github.deconvspark.kernels.autodiff.Ops;
 import io.github.deconvspark.kernels.autodiff.Tensor;
+import io.github.deconvspark.kernels.internal.Dnnl;
 import io.github.deconvspark.kernels.shape.DataFormat;
 import io.github.deconvspark.kernels.shape.Padding;
 import java.io.BufferedReader;
@@ -34,12 +35,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Times our kernels on the shapes of {@code conf/bench/kernels.txt} and, with
- * {@code --tf-classpath}, TensorFlow Java on the same shapes in its own JVM, in one run; prints
- * per case the median times, GFLOP/s and ours/TF, then the geometric mean and the worst ratio.
+ * Times our kernels on the shapes of {@code conf/bench/kernels.txt} and, in the same run, its peers on the same
+ * shapes: with {@code --tf-classpath} TensorFlow Java in its own JVM, with {@code --torch-script} PyTorch (Debian's
+ * python3-torch, NCHW and channels_last, the faster counting). Rounds alternate the three. Prints per case the median
+ * times, GFLOP/s, ours/TF and ours/best peer, then their geometric means and the worst ratios. A {@code matmul} case
+ * is each library's sgemm peak (ours: oneDNN's, the library our convolutions run on; ND4J's OpenBLAS beside it), so a
+ * reader can tell which machine the figures come from; it is not in the means.
  *
  * <pre>KernelBench --shapes conf/bench/kernels.txt [--warmup 5] [--iters 10] [--rounds 1] [--only SUBSTRING]
- *            [--tf-classpath CP] [--markdown FILE]</pre>
+ *            [--tf-classpath CP] [--torch-script FILE] [--markdown FILE]</pre>
  */
 public final class KernelBench {
     private static final int[] ONE = {1};
@@ -60,11 +64,17 @@ public final class KernelBench {
         // Rounds alternate TF and ours; each case reports the median over rounds, so a disturbance of one
         // round (this machine's timings vary by up to 2x between runs) moves neither side.
         Map<String, List<Double>> tfRounds = new LinkedHashMap<>();
+        Map<String, List<Double>> torchRounds = new LinkedHashMap<>();
+        Map<String, String> torchLayout = new LinkedHashMap<>();
         Map<String, List<Double>> ourRounds = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
             if (opts.containsKey("--tf-classpath")) {
                 runTensorFlow(opts.get("--tf-classpath"), shapes, warmup, iters, only)
                         .forEach((k, v) -> tfRounds.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+            }
+            if (opts.containsKey("--torch-script")) {
+                runTorch(opts.get("--torch-script"), shapes, warmup, iters, only, torchLayout)
+                        .forEach((k, v) -> torchRounds.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
             }
             for (BenchCase c : cases) {
                 ourRounds.computeIfAbsent(c.name(), x -> new ArrayList<>()).add(time(c, warmup, iters));
@@ -74,38 +84,100 @@ public final class KernelBench {
             }
         }
         List<String[]> rows = new ArrayList<>();
-        double logSum = 0;
-        int ratios = 0;
-        double worst = 0;
-        String worstName = "";
+        Ratios vsTf = new Ratios();
+        Ratios vsBest = new Ratios();
         for (BenchCase c : cases) {
             double ours = median(ourRounds.get(c.name()));
             double flops = flops(c);
-            Double theirs = tfRounds.containsKey(c.name()) ? median(tfRounds.get(c.name())) : null;
-            String ratio = "";
-            if (theirs != null) {
-                double r = ours / theirs;
-                logSum += Math.log(r);
-                ratios++;
-                if (r > worst) { worst = r; worstName = c.name(); }
-                ratio = fmt("%.2f", r);
-            }
-            String[] row = {c.name(), fmt("%.2f", ours), theirs == null ? "" : fmt("%.2f", theirs), ratio,
-                    flops > 0 ? fmt("%.1f", flops / ours / 1e6) : "-",
-                    flops > 0 && theirs != null ? fmt("%.1f", flops / theirs / 1e6) : "-"};
+            Double tf = tfRounds.containsKey(c.name()) ? median(tfRounds.get(c.name())) : null;
+            Double torch = torchRounds.containsKey(c.name()) ? median(torchRounds.get(c.name())) : null;
+            Double best = tf == null ? torch : torch == null ? tf : Math.min(tf, torch);
+            boolean peak = c.op().equals("matmul");
+            if (!peak && tf != null) vsTf.add(c.name(), ours / tf);
+            if (!peak && best != null) vsBest.add(c.name(), ours / best);
+            String[] row = {c.name(), fmt("%.2f", ours), tf == null ? "" : fmt("%.2f", tf),
+                    torch == null ? "" : fmt("%.2f", torch) + " (" + torchLayout.get(c.name()) + ")",
+                    tf == null ? "" : fmt("%.2f", ours / tf), best == null ? "" : fmt("%.2f", ours / best),
+                    flops > 0 ? fmt("%.1f", flops / ours / 1e6) : "-", flops > 0 && tf != null ? fmt("%.1f", flops / tf / 1e6) : "-",
+                    flops > 0 && torch != null ? fmt("%.1f", flops / torch / 1e6) : "-"};
             rows.add(row);
             System.out.println(String.join("\t", row));
         }
         StringBuilder md = new StringBuilder();
-        md.append("| case | ours ms | TF ms | ours/TF | ours GFLOP/s | TF GFLOP/s |\n|---|---:|---:|---:|---:|---:|\n");
+        md.append("| case | ours ms | TF ms | PyTorch ms | ours/TF | ours/best peer | ours GFLOP/s | TF GFLOP/s | PyTorch GFLOP/s |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String[] r : rows) md.append("| ").append(String.join(" | ", r)).append(" |\n");
-        if (ratios > 0) {
-            md.append(fmt("\nGeometric mean of ours/TF over %d cases: **%.2f**; worst: %s at **%.2f**.%n",
-                    ratios, Math.exp(logSum / ratios), worstName, worst));
+        md.append('\n');
+        if (cases.stream().anyMatch(c -> c.op().equals("matmul"))) {
+            md.append(fmt("ND4J's own sgemm (Nd4j.gemm, OpenBLAS) at %d^3: %.1f GFLOP/s.%n%n", GEMM, nd4jGemm()));
         }
+        vsTf.report(md, "ours/TF");
+        vsBest.report(md, "ours/best peer");
         System.out.println();
         System.out.print(md);
         if (opts.containsKey("--markdown")) Files.writeString(Path.of(opts.get("--markdown")), md);
+    }
+
+    /** Ratios of one kind: their geometric mean and the worst. */
+    private static final class Ratios {
+        double logSum;
+        int count;
+        double worst;
+        String worstName = "";
+
+        void add(String name, double r) {
+            logSum += Math.log(r);
+            count++;
+            if (r > worst) {
+                worst = r;
+                worstName = name;
+            }
+        }
+
+        void report(StringBuilder md, String what) {
+            if (count == 0) return;
+            md.append(fmt("Geometric mean of %s over %d cases: **%.2f**; worst: %s at **%.2f**.%n", what, count,
+                    Math.exp(logSum / count), worstName, worst));
+        }
+    }
+
+    private static final int GEMM = 2048;
+
+    /** GFLOP/s of ND4J's Nd4j.gemm (OpenBLAS) on two GEMM x GEMM float matrices, median of 5 after 2. */
+    private static double nd4jGemm() {
+        INDArray a = Nd4j.rand(DataType.FLOAT, GEMM, GEMM), b = Nd4j.rand(DataType.FLOAT, GEMM, GEMM);
+        INDArray c = Nd4j.create(DataType.FLOAT, GEMM, GEMM);
+        double[] ms = new double[5];
+        for (int i = 0; i < 7; i++) {
+            long t0 = System.nanoTime();
+            Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+            if (i >= 2) ms[i - 2] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        return 2.0 * GEMM * GEMM * GEMM / (ms[2] * 1e-3) / 1e9;
+    }
+
+    /** Runs PyTorch's side (bench/scripts/torch_kernels.py, Debian's python3) and reads its medians and layouts. */
+    private static Map<String, Double> runTorch(String script, Path shapes, int warmup, int iters, String only,
+                                                Map<String, String> layouts) throws IOException, InterruptedException {
+        List<String> cmd = List.of("/usr/bin/python3", script, "--shapes", shapes.toString(), "--warmup", Integer.toString(warmup),
+                "--iters", Integer.toString(iters), "--threads", "2", "--only", only);
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Map<String, Double> medians = new LinkedHashMap<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                String[] f = line.split("\t");
+                if (f.length >= 3) {
+                    medians.put(f[0], Double.parseDouble(f[1]));
+                    layouts.put(f[0], f[2]);
+                    System.err.println("PyTorch " + f[0] + " " + f[1] + " ms (" + f[2] + ")");
+                } else {
+                    System.err.println("PyTorch: " + line);
+                }
+            }
+        }
+        if (p.waitFor() != 0) throw new IllegalStateException(script + " exited with " + p.exitValue());
+        return medians;
     }
 
     private static double median(List<Double> values) {
@@ -118,7 +190,7 @@ public final class KernelBench {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("usage: KernelBench [--shapes FILE] [--warmup N] [--iters N] [--rounds N] [--only TEXT]"
-                        + " [--tf-classpath CP] [--markdown FILE]; got " + Arrays.toString(args));
+                        + " [--tf-classpath CP] [--torch-script FILE] [--markdown FILE]; got " + Arrays.toString(args));
             }
             o.put(args[i], args[++i]);
         }
@@ -184,6 +256,7 @@ public final class KernelBench {
                 yield 2.0 * c.i("n") * o[0] * o[1] * c.i("oc") * c.i("k") * c.i("k") * c.i("c");
             }
             case "conv2d_transpose" -> 2.0 * c.i("n") * c.i("h") * c.i("w") * c.i("c") * c.i("k") * c.i("k") * c.i("oc");
+            case "matmul" -> 2.0 * c.i("n") * c.i("n") * c.i("n");
             default -> 0;
         };
     }
@@ -199,6 +272,7 @@ public final class KernelBench {
     /** Median milliseconds of one call; inputs made once, outputs in a reused workspace. */
     static double time(BenchCase c, int warmup, int iters) {
         Nd4j.getRandom().setSeed(42);
+        if (c.op().equals("matmul")) return Dnnl.sgemmMillis(c.i("n"), warmup, iters);
         int n = c.i("n"), h = c.i("h"), w = c.i("w"), ch = c.i("c"), k = c.i("k", 1), s = c.i("s", 1);
         Padding pad = Padding.parse(c.fields().getOrDefault("pad", "VALID"));
         int[] ks = {k};

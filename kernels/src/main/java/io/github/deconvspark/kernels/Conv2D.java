@@ -1,6 +1,7 @@
 package io.github.deconvspark.kernels;
 
 import io.github.deconvspark.kernels.internal.ConvCompute;
+import io.github.deconvspark.kernels.internal.Dnnl;
 import io.github.deconvspark.kernels.internal.Nd4jOps;
 import io.github.deconvspark.kernels.shape.ConvGeometry;
 import io.github.deconvspark.kernels.shape.ConvParams;
@@ -45,10 +46,15 @@ public final class Conv2D {
 
     /** conv2d with its geometry ({@link ConvParams#geometry} of these arrays' shapes). */
     public static INDArray conv2d(INDArray input, INDArray filter, ConvParams p, ConvGeometry g) {
-        if (g.groups() > 1) return GroupedConv.forward(input, filter, p, g);
         DataType t = input.dataType();
         DataFormat format = p.format();
-        // libnd4j's conv2d (oneDNN) runs at TF's speed for every benchmark shape (docs/BENCHMARKS.md).
+        if (Dnnl.supports(Dnnl.Kind.FORWARD, g, t)) {
+            INDArray out = Tensors.uninitialized(t, g.n(), g.h().out(), g.w().out(), g.oc());
+            Dnnl.forward(Tensors.toNhwc(input, format), Tensors.dense(filter), out, g);
+            return Tensors.fromNhwc(out, format);
+        }
+        if (g.groups() > 1) return GroupedConv.forward(input, filter, p, g);
+        // float64: libnd4j's conv2d where its padding fits, else im2col + GEMM.
         int[] pads = Nd4jOps.padsFit(g.h(), g.w(), p.padding().kind() == Padding.Kind.SAME);
         if (pads != null) {
             INDArray out = Tensors.uninitialized(t, p.outputShape(g));
@@ -106,6 +112,11 @@ public final class Conv2D {
 
     /** Conv2DBackpropFilter with its (forward) geometry. */
     public static INDArray conv2dBackpropFilter(INDArray input, long[] filterShape, INDArray outBackprop, ConvParams p, ConvGeometry g) {
+        if (Dnnl.supports(Dnnl.Kind.BACKWARD_WEIGHTS, g, input.dataType())) {
+            INDArray dw = Tensors.uninitialized(input.dataType(), filterShape);
+            Dnnl.backwardWeights(Tensors.toNhwc(input, p.format()), Tensors.toNhwc(outBackprop, p.format()), dw, g);
+            return dw;
+        }
         if (g.groups() > 1) return GroupedConv.backpropFilter(input, filterShape, outBackprop, p, g);
         INDArray dw = Tensors.uninitialized(input.dataType(), filterShape);
         ConvCompute.backpropFilter(Tensors.toNhwc(input, p.format()), Tensors.toNhwc(outBackprop, p.format()), dw, g);
@@ -182,9 +193,14 @@ public final class Conv2D {
 
     /** Conv2DBackpropInput with the forward geometry of the output (input) it makes. */
     public static INDArray conv2dBackpropInput(INDArray value, INDArray filter, ConvParams p, ConvGeometry g) {
-        if (g.groups() > 1) return GroupedConv.backpropInput(value, filter, p, g);
         DataFormat format = p.format();
         DataType t = value.dataType();
+        if (Dnnl.supports(Dnnl.Kind.BACKWARD_DATA, g, t)) {
+            INDArray dx = Tensors.uninitialized(t, g.n(), g.h().in(), g.w().in(), g.c());
+            Dnnl.backwardData(Tensors.toNhwc(value, format), Tensors.dense(filter), dx, g);
+            return Tensors.fromNhwc(dx, format);
+        }
+        if (g.groups() > 1) return GroupedConv.backpropInput(value, filter, p, g);
         if (Nd4jOps.backpropInputFitsConv(g.h(), g.w(), g.oc(), g.c())) {
             INDArray result = Tensors.uninitialized(t, format.fromNhwc(new long[] {g.n(), g.h().in(), g.w().in(), g.c()}));
             Nd4jOps.backpropInputAsConv(Tensors.dense(value), Tensors.dense(filter), result, g.h(), g.w(), format == DataFormat.NHWC);

@@ -152,6 +152,12 @@ public final class TfBench {
 
   private static List<Output<?>> build(Tf tf, BenchCase c, Random rnd, Map<Output<?>, Tensor> feeds,
       List<Tensor> owned, ConfigProto config) {
+    if (c.str("op").equals("matmul")) { // the sgemm peak: an n x n by n x n product
+      long m = c.i("n");
+      Output<?> a = feed(tf, feeds, owned, rnd, m, m);
+      Output<?> b = feed(tf, feeds, owned, rnd, m, m);
+      return List.of(tf.op1("MatMul", x -> { }, a, b));
+    }
     long n = c.i("n");
     long h = c.i("h");
     long w = c.i("w");

@@ -4,6 +4,7 @@ import io.github.deconvspark.kernels.shape.ConvGeometry;
 import io.github.deconvspark.kernels.shape.Window;
 import java.nio.LongBuffer;
 import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -17,6 +18,10 @@ public final class PoolCompute {
 
     /** Max pool; when argmax is non-null also TF's argmax index (y*W + x)*C + c (+ b*H*W*C). */
     public static void max(INDArray input, ConvGeometry g, INDArray output, INDArray argmax, boolean batchInIndex) {
+        if (input.dataType() == DataType.FLOAT) {
+            PoolF32.max(input, g, output, argmax, batchInIndex);
+            return;
+        }
         Buf x = Buf.of(input);
         Buf out = Buf.of(output);
         LongBuffer arg = argmax == null ? null : argmax.data().asNioLong();
@@ -208,6 +213,10 @@ public final class PoolCompute {
      * its image or in another channel, naming the pooled position.
      */
     public static void maxUnpool(INDArray pooled, INDArray argmax, long[] outShape, boolean batchInIndex, INDArray output) {
+        if (pooled.dataType() == DataType.FLOAT) {
+            PoolF32.maxUnpool(pooled, argmax, outShape, batchInIndex, output);
+            return;
+        }
         Buf v = Buf.of(pooled);
         LongBuffer arg = argmax.data().asNioLong();
         Buf out = Buf.of(output);
@@ -220,17 +229,19 @@ public final class PoolCompute {
                 long offset = batchInIndex ? (long) n * imageSize : 0;
                 for (int i = n * pooledPerImage; i < (n + 1) * pooledPerImage; i++) {
                     long idx = arg.get(i) - offset;
-                    if (idx < 0 || idx >= imageSize || idx % c != i % c) {
-                        throw new IllegalArgumentException("max_unpool: argmax value " + arg.get(i) + " at pooled element "
-                                + i + " (image " + n + ", channel " + (i % c) + ") does not point into that image and channel of "
-                                + "output " + Arrays.toString(outShape) + " (include_batch_in_index=" + batchInIndex
-                                + "; legal: (y*W + x)*C + c" + (batchInIndex ? " + b*H*W*C" : "") + ")");
-                    }
+                    if (idx < 0 || idx >= imageSize || idx % c != i % c) throw badArgmax(arg.get(i), i, n, c, outShape, batchInIndex);
                     int cell = n * imageSize + (int) idx;
                     out.set(cell, out.get(cell) + v.get(i));
                 }
             }
         });
+    }
+
+    static IllegalArgumentException badArgmax(long value, int i, int n, int c, long[] outShape, boolean batchInIndex) {
+        return new IllegalArgumentException("max_unpool: argmax value " + value + " at pooled element "
+                + i + " (image " + n + ", channel " + (i % c) + ") does not point into that image and channel of "
+                + "output " + Arrays.toString(outShape) + " (include_batch_in_index=" + batchInIndex
+                + "; legal: (y*W + x)*C + c" + (batchInIndex ? " + b*H*W*C" : "") + ")");
     }
 
     /**

@@ -1,0 +1,350 @@
+package io.github.deconvspark.kernels.internal;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import io.github.deconvspark.kernels.shape.ConvGeometry;
+import io.github.deconvspark.kernels.shape.Window;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.dnnl.const_dnnl_op_desc_t;
+import org.bytedeco.dnnl.dnnl_convolution_desc_t;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * float32 convolutions on oneDNN's own JIT kernels (the JavaCPP preset {@code org.bytedeco:dnnl}; libnd4j links
+ * its own oneDNN statically and hidden, so the two coexist): forward, backward data (TF's Conv2DBackpropInput,
+ * i.e. conv2d_transpose) and backward weights, grouped and depthwise included. Activations stay in the user's
+ * NHWC layout; the filter, TF's {@code [kh, kw, in/groups, out]}, is reordered into the layout oneDNN picks.
+ * TF's explicit, asymmetric paddings map onto oneDNN's left/right paddings; a right padding that TF's size rule
+ * leaves negative (trailing input cells no window reaches) is 0 here, which oneDNN's floor rule accepts.
+ *
+ * <p>Primitives are built once per geometry and thread (a oneDNN stream and the memory objects are not
+ * thread-safe) and kept in a small LRU. A geometry whose only oneDNN implementation is the reference one, or
+ * that oneDNN refuses, is reported as unsupported ({@link #plan} returns null) and stays on the other paths.
+ */
+public final class Dnnl {
+    /** Switch: -Ddeconv.dnnl=false keeps every convolution on libnd4j and the im2col + GEMM paths. */
+    private static final boolean ENABLED = !"false".equals(System.getProperty("deconv.dnnl"));
+    private static final int CACHE = 64;
+
+    public enum Kind { FORWARD, BACKWARD_DATA, BACKWARD_WEIGHTS }
+
+    private Dnnl() {}
+
+    private static final class Holder {
+        static final dnnl_engine ENGINE = createEngine();
+
+        private static dnnl_engine createEngine() {
+            PointerPointer<dnnl_engine> out = new PointerPointer<>(1);
+            check(dnnl_engine_create(out, dnnl_cpu, 0), "engine_create");
+            return out.get(dnnl_engine.class, 0);
+        }
+    }
+
+    private record Key(Kind kind, ConvGeometry g) {}
+
+    /** A built primitive and what running it needs: memory descriptors, the filter reorder and its buffer. */
+    static final class Plan {
+        final String impl;
+        final dnnl_primitive primitive;
+        final dnnl_memory_desc_t srcMd, dstMd, userWeightsMd, weightsMd;
+        final dnnl_primitive reorder;
+        final Pointer weightsBuffer;
+
+        Plan(String impl, dnnl_primitive primitive, dnnl_memory_desc_t srcMd, dnnl_memory_desc_t dstMd,
+             dnnl_memory_desc_t userWeightsMd, dnnl_memory_desc_t weightsMd, dnnl_primitive reorder, Pointer weightsBuffer) {
+            this.impl = impl;
+            this.primitive = primitive;
+            this.srcMd = srcMd;
+            this.dstMd = dstMd;
+            this.userWeightsMd = userWeightsMd;
+            this.weightsMd = weightsMd;
+            this.reorder = reorder;
+            this.weightsBuffer = weightsBuffer;
+        }
+
+        void destroy() {
+            dnnl_primitive_destroy(primitive);
+            if (reorder != null) dnnl_primitive_destroy(reorder);
+            if (weightsBuffer != null) Pointer.free(weightsBuffer);
+        }
+    }
+
+    private static final class PerThread {
+        final dnnl_stream stream;
+        /** Geometries oneDNN refused or serves only with its reference kernel: null plans. */
+        final Map<Key, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, Plan> eldest) {
+                boolean drop = size() > CACHE;
+                if (drop && eldest.getValue() != null) eldest.getValue().destroy();
+                return drop;
+            }
+        };
+
+        PerThread() {
+            PointerPointer<dnnl_stream> out = new PointerPointer<>(1);
+            check(dnnl_stream_create(out, Holder.ENGINE, dnnl_stream_default_flags), "stream_create");
+            stream = out.get(dnnl_stream.class, 0);
+        }
+    }
+
+    private static final ThreadLocal<PerThread> THREAD = new ThreadLocal<>();
+
+    private static PerThread perThread() {
+        PerThread t = THREAD.get();
+        if (t == null) {
+            t = new PerThread();
+            THREAD.set(t);
+        }
+        return t;
+    }
+
+    /** Frees the calling thread's primitives, filter buffers and stream (oneDNN's own primitive cache keeps the JIT code). */
+    public static void releaseThread() {
+        PerThread t = THREAD.get();
+        if (t == null) return;
+        for (Plan p : t.plans.values()) if (p != null) p.destroy();
+        t.plans.clear();
+        dnnl_stream_destroy(t.stream);
+        THREAD.remove();
+    }
+
+    /** Whether oneDNN runs this convolution (float32) with a JIT kernel; builds and caches its primitive. */
+    public static boolean supports(Kind kind, ConvGeometry g, DataType type) {
+        return ENABLED && type == DataType.FLOAT && plan(kind, g) != null;
+    }
+
+    /** The oneDNN implementation serving this geometry ("brg:avx512_core", ...), or null when unsupported. */
+    public static String implementation(Kind kind, ConvGeometry g) {
+        Plan p = plan(kind, g);
+        return p == null ? null : p.impl;
+    }
+
+    static Plan plan(Kind kind, ConvGeometry g) {
+        PerThread t = perThread();
+        Key key = new Key(kind, g);
+        if (t.plans.containsKey(key)) return t.plans.get(key);
+        Plan p = build(kind, g);
+        t.plans.put(key, p);
+        return p;
+    }
+
+    /** forward: out = conv(x, filter). x [n, h, w, c], filter [kh, kw, c/groups, oc], out [n, oh, ow, oc]; dense. */
+    public static void forward(INDArray x, INDArray filter, INDArray out, ConvGeometry g) {
+        Plan p = plan(Kind.FORWARD, g);
+        run(p, DNNL_ARG_SRC, x, DNNL_ARG_WEIGHTS, filter, DNNL_ARG_DST, out, false);
+    }
+
+    /** backward data: dx = the input gradient of conv(x, filter) for output gradient dy. */
+    public static void backwardData(INDArray dy, INDArray filter, INDArray dx, ConvGeometry g) {
+        Plan p = plan(Kind.BACKWARD_DATA, g);
+        run(p, DNNL_ARG_DIFF_SRC, dx, DNNL_ARG_WEIGHTS, filter, DNNL_ARG_DIFF_DST, dy, false);
+    }
+
+    /** backward weights: dw = the filter gradient of conv(x, filter) for output gradient dy. */
+    public static void backwardWeights(INDArray x, INDArray dy, INDArray dw, ConvGeometry g) {
+        Plan p = plan(Kind.BACKWARD_WEIGHTS, g);
+        run(p, DNNL_ARG_SRC, x, DNNL_ARG_DIFF_WEIGHTS, dw, DNNL_ARG_DIFF_DST, dy, true);
+    }
+
+    private static void run(Plan p, int srcArg, INDArray src, int weightsArg, INDArray weights, int dstArg, INDArray dst,
+                            boolean weightsOut) {
+        if (p == null) throw new IllegalStateException("internal: oneDNN does not serve this geometry; check supports first");
+        PerThread t = perThread();
+        dnnl_memory s = memory(p.srcMd, address(src));
+        dnnl_memory d = memory(p.dstMd, address(dst));
+        dnnl_memory user = memory(p.userWeightsMd, address(weights));
+        dnnl_memory w = p.reorder == null ? user : memory(p.weightsMd, p.weightsBuffer);
+        try {
+            if (p.reorder != null && !weightsOut) execute(p.reorder, t.stream, DNNL_ARG_FROM, user, DNNL_ARG_TO, w);
+            execute(p.primitive, t.stream, srcArg, s, weightsArg, w, dstArg, d);
+            if (p.reorder != null && weightsOut) execute(p.reorder, t.stream, DNNL_ARG_FROM, w, DNNL_ARG_TO, user);
+            check(dnnl_stream_wait(t.stream), "stream_wait");
+        } finally {
+            dnnl_memory_destroy(s);
+            dnnl_memory_destroy(d);
+            dnnl_memory_destroy(user);
+            if (w != user) dnnl_memory_destroy(w);
+        }
+    }
+
+    private static void execute(dnnl_primitive prim, dnnl_stream stream, int a0, dnnl_memory m0, int a1, dnnl_memory m1) {
+        dnnl_exec_arg_t args = new dnnl_exec_arg_t(2);
+        args.position(0).arg(a0).memory(m0);
+        args.position(1).arg(a1).memory(m1);
+        check(dnnl_primitive_execute(prim, stream, 2, args.position(0)), "reorder execute");
+        args.close();
+    }
+
+    private static void execute(dnnl_primitive prim, dnnl_stream stream, int a0, dnnl_memory m0, int a1, dnnl_memory m1,
+                                int a2, dnnl_memory m2) {
+        dnnl_exec_arg_t args = new dnnl_exec_arg_t(3);
+        args.position(0).arg(a0).memory(m0);
+        args.position(1).arg(a1).memory(m1);
+        args.position(2).arg(a2).memory(m2);
+        check(dnnl_primitive_execute(prim, stream, 3, args.position(0)), "convolution execute");
+        args.close();
+    }
+
+    private static Pointer address(INDArray a) {
+        if (!Buf.isDense(a) || a.dataType() != DataType.FLOAT) {
+            throw new IllegalStateException("internal: oneDNN needs dense float32 arrays, got " + a.shapeInfoToString());
+        }
+        return a.data().addressPointer();
+    }
+
+    private static dnnl_memory memory(dnnl_memory_desc_t md, Pointer data) {
+        PointerPointer<dnnl_memory> out = new PointerPointer<>(1);
+        check(dnnl_memory_create(out, md, Holder.ENGINE, data), "memory_create");
+        dnnl_memory m = out.get(dnnl_memory.class, 0);
+        out.close();
+        return m;
+    }
+
+    /** oneDNN's right padding for TF's window: what its floor rule needs for TF's output size (>= 0), or -1. */
+    static int padRight(Window w) {
+        int pr = Math.max(0, (w.out() - 1) * w.stride() + w.extent() - w.in() - w.padBefore());
+        boolean fits = (w.in() - w.extent() + w.padBefore() + pr) / w.stride() + 1 == w.out()
+                && w.in() - w.extent() + w.padBefore() + pr >= 0;
+        return fits ? pr : -1;
+    }
+
+    private static Plan build(Kind kind, ConvGeometry g) {
+        Window h = g.h();
+        Window w = g.w();
+        int prH = padRight(h);
+        int prW = padRight(w);
+        if (prH < 0 || prW < 0) return null;
+        long[] srcDims = {g.n(), g.c(), h.in(), w.in()};
+        long[] dstDims = {g.n(), g.oc(), h.out(), w.out()};
+        int groups = g.groups();
+        long[] wDims = groups == 1
+                ? new long[] {g.oc(), g.c(), h.k(), w.k()}
+                : new long[] {groups, g.groupOutChannels(), g.groupChannels(), h.k(), w.k()};
+        dnnl_memory_desc_t src = desc(srcDims, dnnl_nhwc);
+        dnnl_memory_desc_t dst = desc(dstDims, dnnl_nhwc);
+        dnnl_memory_desc_t userW = desc(wDims, groups == 1 ? dnnl_hwio : dnnl_hwigo);
+        dnnl_memory_desc_t anyW = desc(wDims, dnnl_format_tag_any);
+        long[] strides = {h.stride(), w.stride()};
+        long[] dilates = {h.dilation() - 1, w.dilation() - 1};
+        long[] padL = {h.padBefore(), w.padBefore()};
+        long[] padR = {prH, prW};
+
+        dnnl_convolution_desc_t fwd = new dnnl_convolution_desc_t();
+        if (dnnl_dilated_convolution_forward_desc_init(fwd, dnnl_forward_training, dnnl_convolution_direct, src, anyW, null,
+                dst, strides, dilates, padL, padR) != dnnl_success) {
+            return null;
+        }
+        dnnl_primitive_desc fwdPd = primitiveDesc(fwd, null);
+        if (fwdPd == null) return null;
+        dnnl_primitive_desc pd = fwdPd;
+        int weightsQuery = dnnl_query_weights_md;
+        if (kind == Kind.BACKWARD_DATA) {
+            dnnl_convolution_desc_t bd = new dnnl_convolution_desc_t();
+            if (dnnl_dilated_convolution_backward_data_desc_init(bd, dnnl_convolution_direct, src, anyW, dst, strides, dilates,
+                    padL, padR) != dnnl_success) {
+                return null;
+            }
+            pd = primitiveDesc(bd, fwdPd);
+        } else if (kind == Kind.BACKWARD_WEIGHTS) {
+            dnnl_convolution_desc_t bw = new dnnl_convolution_desc_t();
+            if (dnnl_dilated_convolution_backward_weights_desc_init(bw, dnnl_convolution_direct, src, anyW, null, dst, strides,
+                    dilates, padL, padR) != dnnl_success) {
+                return null;
+            }
+            pd = primitiveDesc(bw, fwdPd);
+            weightsQuery = dnnl_query_diff_weights_md;
+        }
+        if (pd == null) return null;
+        String impl = implInfo(pd);
+        if (impl.startsWith("ref")) return null;
+        // The primitive's own descriptors (copied: they belong to pd).
+        dnnl_memory_desc_t weights = copy(dnnl_primitive_desc_query_md(pd, weightsQuery, 0));
+        PointerPointer<dnnl_primitive> out = new PointerPointer<>(1);
+        check(dnnl_primitive_create(out, pd), "primitive_create");
+        dnnl_primitive prim = out.get(dnnl_primitive.class, 0);
+        dnnl_primitive reorder = null;
+        Pointer buffer = null;
+        if (dnnl_memory_desc_equal(weights, userW) == 0) {
+            boolean toUser = kind == Kind.BACKWARD_WEIGHTS;
+            reorder = reorder(toUser ? weights : userW, toUser ? userW : weights);
+            buffer = Pointer.malloc(dnnl_memory_desc_get_size(weights));
+        }
+        if (pd != fwdPd) dnnl_primitive_desc_destroy(pd);
+        dnnl_primitive_desc_destroy(fwdPd);
+        return new Plan(impl, prim, src, dst, userW, weights, reorder, buffer);
+    }
+
+    private static dnnl_memory_desc_t desc(long[] dims, int tag) {
+        dnnl_memory_desc_t md = new dnnl_memory_desc_t();
+        check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, dnnl_f32, tag), "memory_desc_init_by_tag");
+        return md;
+    }
+
+    private static dnnl_memory_desc_t copy(dnnl_memory_desc_t md) {
+        dnnl_memory_desc_t c = new dnnl_memory_desc_t();
+        Pointer.memcpy(c, md, c.sizeof());
+        return c;
+    }
+
+    private static dnnl_primitive_desc primitiveDesc(dnnl_convolution_desc_t desc, dnnl_primitive_desc hint) {
+        PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1);
+        if (dnnl_primitive_desc_create(out, new const_dnnl_op_desc_t(desc), null, Holder.ENGINE, hint) != dnnl_success) {
+            return null;
+        }
+        return out.get(dnnl_primitive_desc.class, 0);
+    }
+
+    private static dnnl_primitive reorder(dnnl_memory_desc_t from, dnnl_memory_desc_t to) {
+        PointerPointer<dnnl_primitive_desc> pd = new PointerPointer<>(1);
+        check(dnnl_reorder_primitive_desc_create(pd, from, Holder.ENGINE, to, Holder.ENGINE, null), "reorder_primitive_desc_create");
+        dnnl_primitive_desc rpd = pd.get(dnnl_primitive_desc.class, 0);
+        PointerPointer<dnnl_primitive> out = new PointerPointer<>(1);
+        check(dnnl_primitive_create(out, rpd), "reorder primitive_create");
+        dnnl_primitive_desc_destroy(rpd);
+        return out.get(dnnl_primitive.class, 0);
+    }
+
+    private static String implInfo(dnnl_primitive_desc pd) {
+        PointerPointer<BytePointer> out = new PointerPointer<>(1);
+        check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "query impl_info_str");
+        return out.get(BytePointer.class, 0).getString();
+    }
+
+    /** Median milliseconds of oneDNN's sgemm on two n x n float32 matrices (the benchmarks' peak figure). */
+    public static double sgemmMillis(int n, int warmup, int iters) {
+        long len = (long) n * n;
+        try (FloatPointer a = new FloatPointer(len); FloatPointer b = new FloatPointer(len); FloatPointer c = new FloatPointer(len)) {
+            java.util.Random r = new java.util.Random(42);
+            for (long i = 0; i < len; i++) {
+                a.put(i, r.nextFloat() * 2 - 1);
+                b.put(i, r.nextFloat() * 2 - 1);
+            }
+            double[] ms = new double[iters];
+            for (int i = 0; i < warmup + iters; i++) {
+                long t0 = System.nanoTime();
+                check(dnnl_sgemm((byte) 'N', (byte) 'N', n, n, n, 1f, a, n, b, n, 0f, c, n), "sgemm");
+                if (i >= warmup) ms[i - warmup] = (System.nanoTime() - t0) / 1e6;
+            }
+            java.util.Arrays.sort(ms);
+            return ms[iters / 2];
+        }
+    }
+
+    private static void check(int status, String what) {
+        if (status != dnnl_success) throw new IllegalStateException("oneDNN " + what + " failed with status " + status);
+    }
+}
