@@ -6,7 +6,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * conv2d and its two gradients (NHWC, dense C-ordered arrays) where libnd4j cannot serve them:
+ * conv2d and its two gradients (NHWC, dense C-ordered arrays) where neither oneDNN ({@link Dnnl}: every float32
+ * geometry it serves with a JIT kernel) nor libnd4j can serve them, which is float64 above all:
  * stride-1 forward and input-gradient convolutions with enough channels go to {@link TapGemm}; the
  * rest, and every filter gradient (measured: im2col + one GEMM beats a GEMM per tap by ~8%),
  * are im2col + one BLAS GEMM per chunk of output rows. Chunks keep the column matrix near cache size; GEMM itself is multi-threaded.
