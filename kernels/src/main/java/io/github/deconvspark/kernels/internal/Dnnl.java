@@ -39,11 +39,11 @@ public final class Dnnl {
     private static final boolean ENABLED = !"false".equals(System.getProperty("deconv.dnnl"));
     private static final int CACHE = 64;
 
-    public enum Kind { FORWARD, BACKWARD_DATA, BACKWARD_WEIGHTS }
+    public enum Kind { FORWARD, BACKWARD_DATA, BACKWARD_WEIGHTS, MAX_POOL }
 
     private Dnnl() {}
 
-    private static final class Holder {
+    static final class Holder {
         static final dnnl_engine ENGINE = createEngine();
 
         private static dnnl_engine createEngine() {
@@ -55,34 +55,37 @@ public final class Dnnl {
 
     private record Key(Kind kind, ConvGeometry g) {}
 
-    /** A built primitive and what running it needs: memory descriptors, the filter reorder and its buffer. */
+    /**
+     * A built primitive and what running it needs: memory descriptors and a buffer, which holds the filter in
+     * oneDNN's layout (convolutions, with the reorder from or to TF's) or the pooling workspace (max pooling).
+     */
     static final class Plan {
         final String impl;
         final dnnl_primitive primitive;
-        final dnnl_memory_desc_t srcMd, dstMd, userWeightsMd, weightsMd;
+        final dnnl_memory_desc_t srcMd, dstMd, userWeightsMd, bufferMd;
         final dnnl_primitive reorder;
-        final Pointer weightsBuffer;
+        final Pointer buffer;
 
         Plan(String impl, dnnl_primitive primitive, dnnl_memory_desc_t srcMd, dnnl_memory_desc_t dstMd,
-             dnnl_memory_desc_t userWeightsMd, dnnl_memory_desc_t weightsMd, dnnl_primitive reorder, Pointer weightsBuffer) {
+             dnnl_memory_desc_t userWeightsMd, dnnl_memory_desc_t bufferMd, dnnl_primitive reorder, Pointer buffer) {
             this.impl = impl;
             this.primitive = primitive;
             this.srcMd = srcMd;
             this.dstMd = dstMd;
             this.userWeightsMd = userWeightsMd;
-            this.weightsMd = weightsMd;
+            this.bufferMd = bufferMd;
             this.reorder = reorder;
-            this.weightsBuffer = weightsBuffer;
+            this.buffer = buffer;
         }
 
         void destroy() {
             dnnl_primitive_destroy(primitive);
             if (reorder != null) dnnl_primitive_destroy(reorder);
-            if (weightsBuffer != null) Pointer.free(weightsBuffer);
+            if (buffer != null) Pointer.free(buffer);
         }
     }
 
-    private static final class PerThread {
+    static final class PerThread {
         final dnnl_stream stream;
         /** Geometries oneDNN refused or serves only with its reference kernel: null plans. */
         final Map<Key, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
@@ -103,7 +106,7 @@ public final class Dnnl {
 
     private static final ThreadLocal<PerThread> THREAD = new ThreadLocal<>();
 
-    private static PerThread perThread() {
+    static PerThread perThread() {
         PerThread t = THREAD.get();
         if (t == null) {
             t = new PerThread();
@@ -122,6 +125,10 @@ public final class Dnnl {
         THREAD.remove();
     }
 
+    static boolean enabled() {
+        return ENABLED;
+    }
+
     /** Whether oneDNN runs this convolution (float32) with a JIT kernel; builds and caches its primitive. */
     public static boolean supports(Kind kind, ConvGeometry g, DataType type) {
         return ENABLED && type == DataType.FLOAT && plan(kind, g) != null;
@@ -137,7 +144,7 @@ public final class Dnnl {
         PerThread t = perThread();
         Key key = new Key(kind, g);
         if (t.plans.containsKey(key)) return t.plans.get(key);
-        Plan p = build(kind, g);
+        Plan p = kind == Kind.MAX_POOL ? DnnlPool.build(g) : build(kind, g);
         t.plans.put(key, p);
         return p;
     }
@@ -167,7 +174,7 @@ public final class Dnnl {
         dnnl_memory s = memory(p.srcMd, address(src));
         dnnl_memory d = memory(p.dstMd, address(dst));
         dnnl_memory user = memory(p.userWeightsMd, address(weights));
-        dnnl_memory w = p.reorder == null ? user : memory(p.weightsMd, p.weightsBuffer);
+        dnnl_memory w = p.reorder == null ? user : memory(p.bufferMd, p.buffer);
         try {
             if (p.reorder != null && !weightsOut) execute(p.reorder, t.stream, DNNL_ARG_FROM, user, DNNL_ARG_TO, w);
             execute(p.primitive, t.stream, srcArg, s, weightsArg, w, dstArg, d);
@@ -189,24 +196,24 @@ public final class Dnnl {
         args.close();
     }
 
-    private static void execute(dnnl_primitive prim, dnnl_stream stream, int a0, dnnl_memory m0, int a1, dnnl_memory m1,
-                                int a2, dnnl_memory m2) {
+    static void execute(dnnl_primitive prim, dnnl_stream stream, int a0, dnnl_memory m0, int a1, dnnl_memory m1,
+                        int a2, dnnl_memory m2) {
         dnnl_exec_arg_t args = new dnnl_exec_arg_t(3);
         args.position(0).arg(a0).memory(m0);
         args.position(1).arg(a1).memory(m1);
         args.position(2).arg(a2).memory(m2);
-        check(dnnl_primitive_execute(prim, stream, 3, args.position(0)), "convolution execute");
+        check(dnnl_primitive_execute(prim, stream, 3, args.position(0)), "execute");
         args.close();
     }
 
-    private static Pointer address(INDArray a) {
+    static Pointer address(INDArray a) {
         if (!Buf.isDense(a) || a.dataType() != DataType.FLOAT) {
             throw new IllegalStateException("internal: oneDNN needs dense float32 arrays, got " + a.shapeInfoToString());
         }
         return a.data().addressPointer();
     }
 
-    private static dnnl_memory memory(dnnl_memory_desc_t md, Pointer data) {
+    static dnnl_memory memory(dnnl_memory_desc_t md, Pointer data) {
         PointerPointer<dnnl_memory> out = new PointerPointer<>(1);
         check(dnnl_memory_create(out, md, Holder.ENGINE, data), "memory_create");
         dnnl_memory m = out.get(dnnl_memory.class, 0);
@@ -288,19 +295,23 @@ public final class Dnnl {
         return new Plan(impl, prim, src, dst, userW, weights, reorder, buffer);
     }
 
-    private static dnnl_memory_desc_t desc(long[] dims, int tag) {
+    static dnnl_memory_desc_t desc(long[] dims, int tag) {
+        return desc(dims, dnnl_f32, tag);
+    }
+
+    static dnnl_memory_desc_t desc(long[] dims, int type, int tag) {
         dnnl_memory_desc_t md = new dnnl_memory_desc_t();
-        check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, dnnl_f32, tag), "memory_desc_init_by_tag");
+        check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, type, tag), "memory_desc_init_by_tag");
         return md;
     }
 
-    private static dnnl_memory_desc_t copy(dnnl_memory_desc_t md) {
+    static dnnl_memory_desc_t copy(dnnl_memory_desc_t md) {
         dnnl_memory_desc_t c = new dnnl_memory_desc_t();
         Pointer.memcpy(c, md, c.sizeof());
         return c;
     }
 
-    private static dnnl_primitive_desc primitiveDesc(dnnl_convolution_desc_t desc, dnnl_primitive_desc hint) {
+    static dnnl_primitive_desc primitiveDesc(Pointer desc, dnnl_primitive_desc hint) {
         PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1);
         if (dnnl_primitive_desc_create(out, new const_dnnl_op_desc_t(desc), null, Holder.ENGINE, hint) != dnnl_success) {
             return null;
@@ -318,7 +329,7 @@ public final class Dnnl {
         return out.get(dnnl_primitive.class, 0);
     }
 
-    private static String implInfo(dnnl_primitive_desc pd) {
+    static String implInfo(dnnl_primitive_desc pd) {
         PointerPointer<BytePointer> out = new PointerPointer<>(1);
         check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "query impl_info_str");
         return out.get(BytePointer.class, 0).getString();
@@ -344,7 +355,7 @@ public final class Dnnl {
         }
     }
 
-    private static void check(int status, String what) {
+    static void check(int status, String what) {
         if (status != dnnl_success) throw new IllegalStateException("oneDNN " + what + " failed with status " + status);
     }
 }

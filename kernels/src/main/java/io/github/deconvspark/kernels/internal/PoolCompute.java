@@ -19,7 +19,9 @@ public final class PoolCompute {
     /** Max pool; when argmax is non-null also TF's argmax index (y*W + x)*C + c (+ b*H*W*C). */
     public static void max(INDArray input, ConvGeometry g, INDArray output, INDArray argmax, boolean batchInIndex) {
         if (input.dataType() == DataType.FLOAT) {
-            PoolF32.max(input, g, output, argmax, batchInIndex);
+            if (argmax == null || !DnnlPool.maxWithArgmax(input, g, output, argmax, batchInIndex)) {
+                PoolF32.max(input, g, output, argmax, batchInIndex);
+            }
             return;
         }
         Buf x = Buf.of(input);
