@@ -219,10 +219,10 @@ def prepare(path, size, mats):
     side = min(h, w)
     sq = rgb[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side]
     if side not in mats:
-        mats[side] = resize_matrix(side, size)
-    v = ((mats[side] @ sq.transpose(2, 0, 1) @ mats[side].T).transpose(1, 2, 0) / 255).astype(np.float32)
-    q = np.clip(np.floor(v * np.float32(255) + np.float32(0.5)), 0, 255)   # Math.round(v * 255f): the 8-bit image
-    return (q / np.float32(255)).astype(np.float32)
+        mats[side] = torch.from_numpy(resize_matrix(side, size))
+    m = mats[side]
+    v = ((m @ torch.from_numpy(sq).permute(2, 0, 1) @ m.T) / 255).permute(1, 2, 0).float()   # float64, then float32
+    return ((v * 255 + 0.5).floor().clamp(0, 255) / 255).numpy()     # Math.round(v * 255f) / 255f: the 8-bit image
 
 
 def median_s(fn, rounds):

@@ -215,6 +215,10 @@ public final class PoolCompute {
      * its image or in another channel, naming the pooled position.
      */
     public static void maxUnpool(INDArray pooled, INDArray argmax, long[] outShape, boolean batchInIndex, INDArray output) {
+        if (pooled.dataType() == DataType.FLOAT) {
+            PoolF32.maxUnpool(pooled, argmax, outShape, batchInIndex, output);
+            return;
+        }
         Buf v = Buf.of(pooled);
         LongBuffer arg = argmax.data().asNioLong();
         Buf out = Buf.of(output);

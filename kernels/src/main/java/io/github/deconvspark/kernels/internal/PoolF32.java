@@ -7,11 +7,10 @@ import java.nio.LongBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@link PoolCompute}'s max pooling (with argmax) for float32, on heap arrays: a task copies the input rows its
- * windows read in bulk, scans them with channel-innermost loops, and writes its output rows in bulk (measured: 15 ms
- * against 18 ms for the general loops on 8x112x112x64; a heap copy of each image made max unpooling slower, 9 ms
- * against 4.4, so that stays on the general loop). Same order of taps, same strict {@code >} (TF's
- * first maximum), same checks and messages as the general loops.
+ * {@link PoolCompute}'s float32 loops: max pooling with argmax where oneDNN cannot serve it ({@link DnnlPool}), on heap
+ * rows (a task copies the input rows its windows read in bulk, scans them channel-innermost, writes its output rows in
+ * bulk), and max unpooling in place. Same order of taps, same strict {@code >} (TF's first maximum), same checks and
+ * messages as the general loops.
  */
 final class PoolF32 {
     private PoolF32() {}
@@ -78,6 +77,50 @@ final class PoolF32 {
                 }
                 out.put(t * outRow, o, 0, outRow);
                 if (arg != null) arg.put(t * outRow, oa, 0, outRow);
+            }
+        });
+    }
+
+    /**
+     * Max unpooling in place: zeroes each image of output, then adds its pooled values at their indices, read in
+     * bulk a block at a time; the channel check without a division per element (a double reciprocal, corrected).
+     */
+    static void maxUnpool(INDArray pooled, INDArray argmax, long[] outShape, boolean batchInIndex, INDArray output) {
+        FloatBuffer v = floats(pooled);
+        LongBuffer arg = argmax.data().asNioLong();
+        Buf outBuf = Buf.of(output);
+        FloatBuffer out = ((Buf.F32) outBuf).b;
+        int c = (int) outShape[3];
+        int imageSize = (int) (outShape[1] * outShape[2] * c);
+        int perImage = (int) (pooled.length() / outShape[0]);
+        double inverseC = 1.0 / c;
+        int block = 4096;
+        Parallel.ranges((int) outShape[0], 1, (a, b) -> {
+            float[] values = new float[block];
+            long[] index = new long[block];
+            for (int n = a; n < b; n++) {
+                outBuf.zero(n * imageSize, imageSize);
+                long offset = batchInIndex ? (long) n * imageSize : 0;
+                int base = n * imageSize;
+                for (int j0 = 0; j0 < perImage; j0 += block) {
+                    int len = Math.min(block, perImage - j0);
+                    int first = n * perImage + j0;
+                    v.get(first, values, 0, len);
+                    arg.get(first, index, 0, len);
+                    int channel = first % c;
+                    for (int j = 0; j < len; j++) {
+                        long idx = index[j] - offset;
+                        long cell = (long) (idx * inverseC);
+                        if (cell * c > idx) cell--;
+                        if ((cell + 1) * c <= idx) cell++;
+                        if (idx < 0 || idx >= imageSize || idx - cell * c != channel) {
+                            throw PoolCompute.badArgmax(index[j], first + j, n, c, outShape, batchInIndex);
+                        }
+                        int at = base + (int) idx;
+                        out.put(at, out.get(at) + values[j]);
+                        if (++channel == c) channel = 0;
+                    }
+                }
             }
         });
     }
