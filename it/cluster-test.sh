@@ -179,7 +179,10 @@ NET
 "$JAVA" -cp "$IT_CP" io.github.deconvspark.it.Hdfs put "$WORK/small.net" "$HDFS/small.net"
 for job in gradients train; do
   if [ $job = gradients ]; then args=(--partitions 4 --batch 200); else args=(--partitions 2 --epochs 2 --batch 100 --progress-every 0); fi
-  "$JAVA" -Xmx2g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G $MODULE_OPTS \
+  # The local reference runs with the OpenMP threads Spark gives each executor (OMP_NUM_THREADS = spark.task.cpus, 1
+  # here, set by SparkContext): oneDNN's float32 filter gradients split their sum over the OpenMP threads, so trained
+  # weights repeat bit for bit for the same thread count, not across counts (3.4e-5 apart after 40 Adam steps).
+  OMP_NUM_THREADS=1 "$JAVA" -Xmx2g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G $MODULE_OPTS \
     -cp "$ROOT/conf:$APP_JAR:$(cat "$WORK/spark-cp.txt")" io.github.deconvspark.jobs.Main $job \
     --data "$WORK/mnist" --model "$WORK/small.net" --output "$WORK/$job-local" "${args[@]}" --master 'local[2]' spark.ui.enabled=false \
     > "$WORK/logs/$job-local.log" 2>&1

@@ -264,40 +264,57 @@ public final class Visualizer implements AutoCloseable {
             fetch.putIfAbsent(node, model.layer(node));
         }
         List<String> names = new ArrayList<>(fetch.keySet());
-        List<INDArray> outs = model.graph().run(new ArrayList<>(fetch.values()), Map.of(model.input(),
-                Nd4j.create(x, new long[] {b, s, s, ch}, 'c').castTo(model.input().dataType())));
-        Map<String, float[]> data = new HashMap<>();
-        for (int k = 0; k < names.size(); k++) data.put(names.get(k), outs.get(k).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat());
         float[][] values = new float[n][plan.units().size()];
         int[][] positions = new int[n][plan.units().size()];
-        for (Unit u : plan.units()) {
-            String node = plan.perFeatureMap() ? u.node() : u.scoreNode();
-            float[] d = data.get(node);
-            Tensor t = fetch.get(node);
-            if (plan.perFeatureMap()) {
-                int hw = (int) (t.size(1) * t.size(2)), c = (int) t.size(3);
-                for (int i = 0; i < n; i++) {
-                    float best = Float.NaN;
-                    int at = -1, base = i * hw * c + u.channel();
-                    for (int p = 0; p < hw; p++) {
-                        float v = d[base + p * c];
-                        if (v > best || (Float.isNaN(best) && !Float.isNaN(v))) {     // first maximum in row-major order
-                            best = v;
-                            at = p;
+        // The activations are read where the run left them (its workspace): copying a batch's layers out would cost
+        // more than computing them (fresh memory is ~0.6 ms/MB here).
+        model.graph().read(new ArrayList<>(fetch.values()), Map.of(model.input(),
+                Nd4j.create(x, new long[] {b, s, s, ch}, 'c').castTo(model.input().dataType())), outs -> {
+            Map<String, java.nio.FloatBuffer> data = new HashMap<>();
+            for (int k = 0; k < names.size(); k++) data.put(names.get(k), floats(outs.get(k)));
+            for (Unit u : plan.units()) {
+                String node = plan.perFeatureMap() ? u.node() : u.scoreNode();
+                java.nio.FloatBuffer d = data.get(node);
+                Tensor t = fetch.get(node);
+                if (plan.perFeatureMap()) {
+                    int hw = (int) (t.size(1) * t.size(2)), c = (int) t.size(3);
+                    for (int i = 0; i < n; i++) {
+                        float best = Float.NaN;
+                        int at = -1, base = i * hw * c + u.channel();
+                        for (int p = 0; p < hw; p++) {
+                            float v = d.get(base + p * c);
+                            if (v > best || (Float.isNaN(best) && !Float.isNaN(v))) {     // first maximum in row-major order
+                                best = v;
+                                at = p;
+                            }
                         }
+                        values[i][u.index()] = best;
+                        positions[i][u.index()] = at;
                     }
-                    values[i][u.index()] = best;
-                    positions[i][u.index()] = at;
-                }
-            } else {
-                int classes = (int) t.size(1);
-                for (int i = 0; i < n; i++) {
-                    values[i][u.index()] = d[i * classes + u.channel()];
-                    positions[i][u.index()] = -1;
+                } else {
+                    int classes = (int) t.size(1);
+                    for (int i = 0; i < n; i++) {
+                        values[i][u.index()] = d.get(i * classes + u.channel());
+                        positions[i][u.index()] = -1;
+                    }
                 }
             }
-        }
+            return null;
+        });
         return new Scan(values, positions);
+    }
+
+    /** A fetched array's float32 values as they lie (a dense float32 array), or a dense float32 copy of it. */
+    private static java.nio.FloatBuffer floats(INDArray a) {
+        boolean dense = a.offset() == 0;
+        long expected = 1;
+        for (int i = a.rank() - 1; i >= 0; i--) {
+            if (a.size(i) != 1 && a.stride(i) != expected) dense = false;
+            expected *= a.size(i);
+        }
+        INDArray f = a.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && dense ? a
+                : a.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
+        return f.data().asNioFloat();
     }
 
     /** The model's input values of a prepared RGB image: its channels, normalized as the plan says. */
