@@ -76,8 +76,15 @@ public final class Natives {
                         + (root != t ? " (root cause: " + root + ")" : "") + "." + fix, t);
                 throw failure;
             }
+            String dnnl;
+            try {
+                dnnl = io.github.deconvspark.kernels.internal.Dnnl.describe();
+            } catch (IllegalStateException e) {
+                failure = e;
+                throw e;
+            }
             description = "ND4J " + nd4jVersion() + " native " + classifier + ", "
-                    + Nd4j.getExecutioner().getEnvironmentInformation().getProperty("blas.vendor", "?") + " BLAS";
+                    + Nd4j.getExecutioner().getEnvironmentInformation().getProperty("blas.vendor", "?") + " BLAS, " + dnnl;
             return description;
         }
     }

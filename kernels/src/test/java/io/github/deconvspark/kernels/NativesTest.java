@@ -21,6 +21,8 @@ class NativesTest {
         assertTrue(wanted.matches("\\d+\\.\\d+\\.\\d+.*"), "nd4j.version from the build: " + wanted);
         assertEquals(wanted, Natives.nd4jVersion(), "the loaded ND4J jar's version");
         String d = Natives.check();
-        assertTrue(d.startsWith("ND4J " + wanted + " native " + classifier + ", ") && d.endsWith(" BLAS"), d);
+        // and the oneDNN preset the convolutions run on, at the pom's version (dnnl.version 2.5.2-<javacpp>)
+        String dnnl = build.getProperty("dnnl.version").replaceAll("-.*", "");
+        assertTrue(d.startsWith("ND4J " + wanted + " native " + classifier + ", ") && d.endsWith(" BLAS, oneDNN " + dnnl), d);
     }
 }

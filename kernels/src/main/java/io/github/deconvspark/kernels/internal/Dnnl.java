@@ -125,6 +125,27 @@ public final class Dnnl {
         THREAD.remove();
     }
 
+    /**
+     * Loads oneDNN's natives and makes its engine; returns "oneDNN 2.5.2", or "oneDNN off (-Ddeconv.dnnl=false)".
+     *
+     * @throws IllegalStateException naming the cause when the natives do not load
+     */
+    public static String describe() {
+        if (!ENABLED) return "oneDNN off (-Ddeconv.dnnl=false)";
+        try {
+            dnnl_engine e = Holder.ENGINE;
+            org.bytedeco.dnnl.dnnl_version_t v = dnnl_version();
+            return "oneDNN " + v.major() + "." + v.minor() + "." + v.patch();
+        } catch (Throwable t) {
+            Throwable root = t;
+            while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+            throw new IllegalStateException("oneDNN natives (org.bytedeco:dnnl linux-x86_64) failed to load on "
+                    + System.getProperty("os.name") + "/" + System.getProperty("os.arch") + ": " + t
+                    + (root != t ? " (root cause: " + root + ")" : "") + ". -Ddeconv.dnnl=false runs every convolution without "
+                    + "them (slower)", t);
+        }
+    }
+
     static boolean enabled() {
         return ENABLED;
     }
