@@ -8,25 +8,14 @@
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 
+from bench_timing import median_ms
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "scripts"))
 import torch_onnx  # noqa: E402  (the seeded builds)
-
-
-def median_ms(fn, warmup, iters):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def main():

@@ -8,23 +8,12 @@
 # A matmul case is torch.mm of two n x n float32 matrices (the sgemm peak).
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
-
-def median_ms(fn, warmup, iters):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+from bench_timing import median_ms
 
 
 def read_cases(path):

@@ -109,7 +109,7 @@ public final class KernelBench {
         for (String[] r : rows) md.append("| ").append(String.join(" | ", r)).append(" |\n");
         md.append('\n');
         if (cases.stream().anyMatch(c -> c.op().equals("matmul"))) {
-            md.append(fmt("ND4J's own sgemm (Nd4j.gemm, OpenBLAS) at %d^3: %.1f GFLOP/s.%n%n", GEMM, nd4jGemm()));
+            md.append(fmt("ND4J's own sgemm (Nd4j.gemm, OpenBLAS) at %d^3: %.1f GFLOP/s.%n%n", GEMM, ModelBench.nd4jGemm(GEMM)));
         }
         vsTf.report(md, "ours/TF");
         vsBest.report(md, "ours/best peer");
@@ -142,20 +142,6 @@ public final class KernelBench {
     }
 
     private static final int GEMM = 2048;
-
-    /** GFLOP/s of ND4J's Nd4j.gemm (OpenBLAS) on two GEMM x GEMM float matrices, median of 5 after 2. */
-    private static double nd4jGemm() {
-        INDArray a = Nd4j.rand(DataType.FLOAT, GEMM, GEMM), b = Nd4j.rand(DataType.FLOAT, GEMM, GEMM);
-        INDArray c = Nd4j.create(DataType.FLOAT, GEMM, GEMM);
-        double[] ms = new double[5];
-        for (int i = 0; i < 7; i++) {
-            long t0 = System.nanoTime();
-            Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-            if (i >= 2) ms[i - 2] = (System.nanoTime() - t0) / 1e6;
-        }
-        Arrays.sort(ms);
-        return 2.0 * GEMM * GEMM * GEMM / (ms[2] * 1e-3) / 1e9;
-    }
 
     /** Runs PyTorch's side (bench/scripts/torch_kernels.py, Debian's python3) and reads its medians and layouts. */
     private static Map<String, Double> runTorch(String script, Path shapes, int warmup, int iters, String only,

@@ -306,15 +306,8 @@ public final class Visualizer implements AutoCloseable {
 
     /** A fetched array's float32 values as they lie (a dense float32 array), or a dense float32 copy of it. */
     private static java.nio.FloatBuffer floats(INDArray a) {
-        boolean dense = a.offset() == 0;
-        long expected = 1;
-        for (int i = a.rank() - 1; i >= 0; i--) {
-            if (a.size(i) != 1 && a.stride(i) != expected) dense = false;
-            expected *= a.size(i);
-        }
-        INDArray f = a.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && dense ? a
-                : a.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
-        return f.data().asNioFloat();
+        boolean asIs = a.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && io.github.deconvspark.kernels.Layouts.isDense(a);
+        return (asIs ? a : a.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c')).data().asNioFloat();
     }
 
     /** The model's input values of a prepared RGB image: its channels, normalized as the plan says. */

@@ -282,23 +282,20 @@ public final class Dnnl {
         int weightsQuery = dnnl_query_weights_md;
         if (kind == Kind.BACKWARD_DATA) {
             dnnl_convolution_desc_t bd = new dnnl_convolution_desc_t();
-            if (dnnl_dilated_convolution_backward_data_desc_init(bd, dnnl_convolution_direct, src, anyW, dst, strides, dilates,
-                    padL, padR) != dnnl_success) {
-                return null;
-            }
-            pd = primitiveDesc(bd, fwdPd);
+            pd = dnnl_dilated_convolution_backward_data_desc_init(bd, dnnl_convolution_direct, src, anyW, dst, strides, dilates,
+                    padL, padR) == dnnl_success ? primitiveDesc(bd, fwdPd) : null;
         } else if (kind == Kind.BACKWARD_WEIGHTS) {
             dnnl_convolution_desc_t bw = new dnnl_convolution_desc_t();
-            if (dnnl_dilated_convolution_backward_weights_desc_init(bw, dnnl_convolution_direct, src, anyW, null, dst, strides,
-                    dilates, padL, padR) != dnnl_success) {
-                return null;
-            }
-            pd = primitiveDesc(bw, fwdPd);
+            pd = dnnl_dilated_convolution_backward_weights_desc_init(bw, dnnl_convolution_direct, src, anyW, null, dst, strides,
+                    dilates, padL, padR) == dnnl_success ? primitiveDesc(bw, fwdPd) : null;
             weightsQuery = dnnl_query_diff_weights_md;
         }
-        if (pd == null) return null;
-        String impl = implInfo(pd);
-        if (impl.startsWith("ref")) return null;
+        String impl = pd == null ? null : implInfo(pd);
+        if (impl == null || impl.startsWith("ref")) {      // refused, or only the reference kernel: not ours to run
+            if (pd != null && pd != fwdPd) dnnl_primitive_desc_destroy(pd);
+            dnnl_primitive_desc_destroy(fwdPd);
+            return null;
+        }
         // The primitive's own descriptors (copied: they belong to pd).
         dnnl_memory_desc_t weights = copy(dnnl_primitive_desc_query_md(pd, weightsQuery, 0));
         PointerPointer<dnnl_primitive> out = new PointerPointer<>(1);

@@ -100,6 +100,7 @@ final class DnnlPool {
         for (int ky = 0; ky < wh.k(); ky++) {
             for (int kx = 0; kx < ww.k(); kx++) tapOffset[ky * ww.k() + kx] = (ky * wh.dilation() * width + kx * ww.dilation()) * c;
         }
+        int[][] tapsX = PoolF32.columnTaps(ww);
         AtomicBoolean exact = new AtomicBoolean(true);
         Parallel.ranges(g.n() * wh.out(), 1, (a, b) -> {
             byte[] tap = new byte[outRow];
@@ -117,7 +118,7 @@ final class DnnlPool {
                 long base = (batchInIndex ? n * imageSize : 0) + (long) wh.start(oy) * rowLen;
                 for (int ox = 0; ox < ww.out(); ox++) {
                     int ix0 = ww.start(ox);
-                    int firstX = ix0 + ww.taps(ox, 0, width)[0] * ww.dilation();
+                    int firstX = ix0 + tapsX[ox][0] * ww.dilation();
                     long cellBase = base + (long) ix0 * c;
                     int o = ox * c;
                     for (int ch = 0; ch < c; ch++) {

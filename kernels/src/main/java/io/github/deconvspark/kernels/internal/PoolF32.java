@@ -20,6 +20,13 @@ final class PoolF32 {
         return ((Buf.F32) Buf.of(a)).b;
     }
 
+    /** Each output column's real taps along the width ({@link Window#taps}), computed once per call, not per window. */
+    static int[][] columnTaps(Window w) {
+        int[][] taps = new int[w.out()][];
+        for (int o = 0; o < w.out(); o++) taps[o] = w.taps(o, 0, w.in());
+        return taps;
+    }
+
     static void max(INDArray input, ConvGeometry g, INDArray output, INDArray argmax, boolean batchInIndex) {
         FloatBuffer x = floats(input);
         FloatBuffer out = floats(output);
@@ -31,6 +38,7 @@ final class PoolF32 {
         int rowLen = width * c;
         int outRow = ww.out() * c;
         long imageSize = (long) wh.in() * rowLen;
+        int[][] tapsX = columnTaps(ww);
         Parallel.ranges(g.n() * wh.out(), 1, (a, b) -> {
             float[] rows = new float[wh.k() * rowLen];
             int[] rowY = new int[wh.k()];
@@ -50,7 +58,7 @@ final class PoolF32 {
                 }
                 long offset = batchInIndex ? n * imageSize : 0;
                 for (int ox = 0; ox < ww.out(); ox++) {
-                    int[] tx = ww.taps(ox, 0, width);
+                    int[] tx = tapsX[ox];
                     int ix0 = ww.start(ox);
                     boolean seeded = false;
                     for (int r = 0; r < real; r++) {
