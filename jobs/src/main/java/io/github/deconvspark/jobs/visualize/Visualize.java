@@ -46,7 +46,7 @@ import scala.Tuple2;
  *       (so results do not depend on the partitioning); executors read, decode, resize and run them,
  *       keeping each unit's strongest value; bad files become reject rows. Written as activations.parquet.</li>
  *   <li>Top-k per unit over all images: a mergeable aggregate, combined with treeReduce.</li>
- *   <li>Project: executors re-read the selected images and project each selection (batch 1),
+ *   <li>Project: executors re-read the selected images and project their selections (batches of {@code batch}),
  *       writing PNGs; rows with the raw values go to projections.parquet.</li>
  *   <li>Gallery, manifest, commit.</li>
  * </ol>
@@ -68,7 +68,7 @@ public final class Visualize {
             new JobConfig.Key("head", "", "saliency / gradcam: the pre-softmax class-score layer"),
             new JobConfig.Key("classes", "all", "saliency / gradcam: classes of the head: all, a-b, or a,b,c"),
             JobConfig.Key.integer("top-k", 9, 1, 10_000, "the k strongest activations per feature map (per class) over the data set"),
-            JobConfig.Key.integer("batch", 8, 1, 1024, "images per forward pass in the scan"),
+            JobConfig.Key.integer("batch", 8, 1, 1024, "images per forward pass in the scan, projections per forward-backward pass"),
             JobConfig.Key.integer("partitions", 0, 0, 1_000_000, "scan partitions (0: 4 per core of the default parallelism)"),
             JobConfig.Key.integer("max-image-pixels", 40_000_000, 1, Long.MAX_VALUE, "larger images are rejected before decoding"),
             JobConfig.Key.integer("min-image-side", 8, 1, 1 << 20, "images with a smaller side are rejected"),
@@ -291,8 +291,8 @@ public final class Visualize {
         ImagePrep.Limits limits = st.limits();
         int projParts = Math.max(1, Math.min(byImage.size(), run.jsc.defaultParallelism() * 4));
         JavaRDD<String> chosen = run.jsc.parallelize(new ArrayList<>(byImage.keySet()), projParts);
-        JavaRDD<Row> projected = chosen.flatMap(path ->
-                Projects.image(path, bplan.value(), model, limits, bsel.value().get(path), staging, hconf.value().value()).iterator());
+        JavaRDD<Row> projected = chosen.mapPartitions(paths ->
+                Projects.partition(paths, bplan.value(), model, limits, bsel.value(), staging, hconf.value().value()));
         run.spark.createDataFrame(projected, Tables.PROJECTIONS).write().parquet(staging + "/projections.parquet");
     }
 

@@ -65,11 +65,13 @@ public final class VisualizeLoop {
         long t1 = System.nanoTime();
         Map<String, List<Visualizer.Selection>> byImage = Visualizer.selections(top);
         List<Visualizer.Projected> projections = new ArrayList<>();
-        try (Visualizer projector = new Visualizer(plan, modelJson, 1)) {
+        try (Visualizer projector = new Visualizer(plan, modelJson, plan.batch())) {
+            List<Visualizer.Target> targets = new ArrayList<>();
             for (Map.Entry<String, List<Visualizer.Selection>> e : byImage.entrySet()) {
                 ImagePrep.Result img = ImagePrep.read(e.getKey(), plan.size(), limits, null);
-                projections.addAll(projector.project(img, e.getValue()));
+                for (Visualizer.Selection s : e.getValue()) targets.add(new Visualizer.Target(img, s));
             }
+            projections.addAll(projector.project(targets));
         }
         long t2 = System.nanoTime();
         return new Result(values, rejects, projections, (t1 - t0) / 1e9, (t2 - t1) / 1e9);

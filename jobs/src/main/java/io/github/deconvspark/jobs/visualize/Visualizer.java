@@ -6,7 +6,7 @@ import io.github.deconvspark.kernels.autodiff.ReluRule;
 import io.github.deconvspark.kernels.autodiff.Tensor;
 import io.github.deconvspark.models.Model;
 import io.github.deconvspark.models.load.Models;
-import io.github.deconvspark.models.viz.Projections;
+import io.github.deconvspark.models.viz.BatchProjections;
 import io.github.deconvspark.models.viz.ReceptiveField;
 import java.io.IOException;
 import java.io.Serializable;
@@ -315,41 +315,81 @@ public final class Visualizer implements AutoCloseable {
         return plan.normalize().apply(ImagePrep.toChannels(rgb, channels), channels);
     }
 
-    /** Projects the selections (all of one image) of a prepared image. The model must have batch 1. */
-    public List<Projected> project(ImagePrep.Result img, List<Selection> selections) {
-        int s = plan.size();
-        int c = channels();
-        INDArray x = Nd4j.create(pixels(img.pixels(), c), new long[] {1, s, s, c}, 'c').castTo(model.input().dataType());
-        List<Projected> out = new ArrayList<>();
-        for (Selection sel : selections) {
-            Unit u = plan.units().get(sel.unit());
-            Tensor layer = model.layer(u.node());
-            switch (plan.method()) {
-                case DECONVNET, GUIDED -> {
-                    int w = (int) layer.size(2), y = sel.position() / w, xx = sel.position() % w;
-                    ReluRule rule = plan.method() == Method.GUIDED ? ReluRule.GUIDED : ReluRule.DECONVNET;
-                    Projections.Projection p = Projections.projectSeeded(rule, model.graph(), model.input(), layer, x, u.channel(), y, xx,
-                            sel.value());
-                    int[] box = fields.computeIfAbsent(u.node(), n -> ReceptiveField.of(model.input(), model.layer(n))).box(y, xx, s, s);
+    /** A selection and its prepared image: one slot of a projection batch. */
+    public record Target(ImagePrep.Result img, Selection sel) {}
+
+    /**
+     * Projects the targets in order, as many per forward-backward pass as the model's batch holds
+     * ({@link BatchProjections}: each slot its own image and seed; the same image may fill several).
+     */
+    public List<Projected> project(List<Target> targets) {
+        int b = (int) model.input().size(0);
+        Map<String, List<Target>> byLayer = new LinkedHashMap<>();        // one pass serves one layer (or head)
+        for (Target t : targets) byLayer.computeIfAbsent(plan.units().get(t.sel().unit()).node(), k -> new ArrayList<>()).add(t);
+        List<Projected> out = new ArrayList<>(targets.size());
+        for (List<Target> ts : byLayer.values()) {
+            for (int from = 0; from < ts.size(); from += b) out.addAll(projectBatch(ts.subList(from, Math.min(ts.size(), from + b))));
+        }
+        return out;
+    }
+
+    /** Up to a batch of targets of one layer (or head) in one pass. */
+    private List<Projected> projectBatch(List<Target> ts) {
+        int b = (int) model.input().size(0), s = plan.size(), c = channels(), n = ts.size();
+        float[] pixels = new float[b * s * s * c];
+        for (int i = 0; i < n; i++) System.arraycopy(pixels(ts.get(i).img().pixels(), c), 0, pixels, i * s * s * c, s * s * c);
+        INDArray x = Nd4j.create(pixels, new long[] {b, s, s, c}, 'c').castTo(model.input().dataType());
+        Unit first = plan.units().get(ts.get(0).sel().unit());
+        int[] channel = new int[n], ys = new int[n], xs = new int[n];
+        double[] values = new double[n];
+        Tensor layer = model.layer(first.node());
+        for (int i = 0; i < n; i++) {
+            Selection sel = ts.get(i).sel();
+            channel[i] = plan.units().get(sel.unit()).channel();
+            if (plan.perFeatureMap()) {
+                int w = (int) layer.size(2);
+                ys[i] = sel.position() / w;
+                xs[i] = sel.position() % w;
+                values[i] = sel.value();
+            }
+        }
+        List<Projected> out = new ArrayList<>(n);
+        switch (plan.method()) {
+            case DECONVNET, GUIDED -> {
+                ReluRule rule = plan.method() == Method.GUIDED ? ReluRule.GUIDED : ReluRule.DECONVNET;
+                BatchProjections.Batch p = BatchProjections.projectSeeded(rule, model.graph(), model.input(), layer, x, channel, ys, xs,
+                        values);
+                ReceptiveField field = fields.computeIfAbsent(first.node(), nd -> ReceptiveField.of(model.input(), model.layer(nd)));
+                float[] all = p.maps().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+                for (int i = 0; i < n; i++) {
+                    int[] box = field.box(ys[i], xs[i], s, s);
                     int bh = box[2] - box[0], bw = box[3] - box[1];
-                    float[] full = p.projection().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
                     float[] crop = new float[bh * bw * c];
-                    for (int r = 0; r < bh; r++) System.arraycopy(full, ((box[0] + r) * s + box[1]) * c, crop, r * bw * c, bw * c);
-                    out.add(new Projected(sel, y, xx, box, new int[] {bh, bw, c}, crop,
+                    for (int r = 0; r < bh; r++) {
+                        System.arraycopy(all, i * s * s * c + ((box[0] + r) * s + box[1]) * c, crop, r * bw * c, bw * c);
+                    }
+                    ImagePrep.Result img = ts.get(i).img();
+                    out.add(new Projected(ts.get(i).sel(), ys[i], xs[i], box, new int[] {bh, bw, c}, crop,
                             Render.png(Render.signed(ImagePrep.toRgb(crop, c), bh, bw)), Render.png(Render.crop(img.rgb(), box))));
                 }
-                case SALIENCY -> {
-                    Projections.Projection p = Projections.saliency(model.graph(), model.input(), model.layer(u.scoreNode()), x, u.channel());
-                    float[] map = p.projection().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
-                    out.add(new Projected(sel, -1, -1, new int[] {0, 0, s, s}, new int[] {s, s}, map,
+            }
+            case SALIENCY -> {
+                BatchProjections.Batch p = BatchProjections.saliency(model.graph(), model.input(), model.layer(first.scoreNode()), x, channel);
+                for (int i = 0; i < n; i++) {
+                    float[] map = p.floats(i);
+                    ImagePrep.Result img = ts.get(i).img();
+                    out.add(new Projected(ts.get(i).sel(), -1, -1, new int[] {0, 0, s, s}, new int[] {s, s}, map,
                             Render.png(Render.heat(map, s, s)), Render.png(img.rgb())));
                 }
-                case GRADCAM -> {
-                    Projections.Projection p = Projections.gradCam(model.graph(), model.input(), layer, model.layer(u.scoreNode()), x,
-                            u.channel());
-                    int h = (int) layer.size(1), w = (int) layer.size(2);
-                    float[] map = p.projection().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
-                    out.add(new Projected(sel, -1, -1, new int[] {0, 0, s, s}, new int[] {h, w}, map,
+            }
+            case GRADCAM -> {
+                BatchProjections.Batch p = BatchProjections.gradCam(model.graph(), model.input(), layer, model.layer(first.scoreNode()), x,
+                        channel);
+                int h = (int) layer.size(1), w = (int) layer.size(2);
+                for (int i = 0; i < n; i++) {
+                    float[] map = p.floats(i);
+                    ImagePrep.Result img = ts.get(i).img();
+                    out.add(new Projected(ts.get(i).sel(), -1, -1, new int[] {0, 0, s, s}, new int[] {h, w}, map,
                             Render.png(Render.overlay(img.rgb(), map, h, w)), Render.png(img.rgb())));
                 }
             }

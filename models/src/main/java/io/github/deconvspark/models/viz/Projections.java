@@ -53,7 +53,7 @@ public final class Projections {
     public record Projection(INDArray projection, double activation, int y, int x) {}
 
     /** The seed placeholder (of the seeded tensor's shape) and the backward result. */
-    private record Built(Tensor seed, Tensor grad) {}
+    record Built(Tensor seed, Tensor grad) {}
 
     /**
      * The backward nodes already built, by (x, y) tensor identity (weakly) and method. The built tensors
@@ -103,7 +103,7 @@ public final class Projections {
                                      int classIndex) {
         String m = "gradCam";
         INDArray img = checkInput(m, graph, input, image);
-        checkLayer(m, graph, layer);
+        checkLayer(m, graph, layer, false);
         checkScore(m, graph, scoreTensor, classIndex);
         Built b = build(graph, ReluRule.GRADIENT, m, layer, scoreTensor, "score tensor");
         INDArray seed = Nd4j.zeros(scoreTensor.dataType(), scoreTensor.shape());
@@ -179,7 +179,7 @@ public final class Projections {
         return new Projection(proj, value, y, x);
     }
 
-    private static void checkPosition(String m, Tensor layer, int y, int x) {
+    static void checkPosition(String m, Tensor layer, int y, int x) {
         if (y < 0 || y >= layer.size(1) || x < 0 || x >= layer.size(2)) {
             throw new IllegalArgumentException(m + ": position (" + y + ", " + x + ") is outside layer " + layer.name()
                     + " of shape " + Arrays.toString(layer.shape()));
@@ -187,7 +187,11 @@ public final class Projections {
     }
 
     private static void checkChannel(String m, Graph graph, Tensor layer, int channel) {
-        checkLayer(m, graph, layer);
+        checkLayer(m, graph, layer, false);
+        checkChannelIndex(m, layer, channel);
+    }
+
+    static void checkChannelIndex(String m, Tensor layer, int channel) {
         long channels = layer.size(3);
         if (channel < 0 || channel >= channels) {
             throw new IllegalArgumentException(m + ": channel " + channel + " is out of range for layer " + layer.name()
@@ -195,7 +199,7 @@ public final class Projections {
         }
     }
 
-    private static Built build(Graph graph, ReluRule rule, String m, Tensor x, Tensor y, String yWhat) {
+    static Built build(Graph graph, ReluRule rule, String m, Tensor x, Tensor y, String yWhat) {
         String key = m + "/" + rule;
         synchronized (CACHE) {
             Map<String, WeakBuilt> perPair = CACHE.computeIfAbsent(x, k -> new WeakHashMap<>())
@@ -216,7 +220,7 @@ public final class Projections {
         }
     }
 
-    private static void checkGraph(String m, Graph graph, Tensor t, String what) {
+    static void checkGraph(String m, Graph graph, Tensor t, String what) {
         if (graph == null) throw new IllegalArgumentException(m + ": graph is null");
         if (t == null) throw new IllegalArgumentException(m + ": " + what + " is null");
         if (t.graph() != graph) throw new IllegalArgumentException(m + ": " + what + " " + t.name() + " is not a tensor of the given graph");
@@ -224,12 +228,17 @@ public final class Projections {
 
     /** Checks the input tensor and the image; returns the image in the input's data type. */
     private static INDArray checkInput(String m, Graph graph, Tensor input, INDArray image) {
+        return checkInput(m, graph, input, image, false);
+    }
+
+    /** As above; {@code anyBatch}: the input may have any batch size (the image must match it). */
+    static INDArray checkInput(String m, Graph graph, Tensor input, INDArray image, boolean anyBatch) {
         checkGraph(m, graph, input, "input");
         if (input.rank() != 4) {
             throw new IllegalArgumentException(m + ": input " + input.name() + " must be 4-D NHWC, got shape "
                     + Arrays.toString(input.shape()));
         }
-        if (input.size(0) != 1) {
+        if (!anyBatch && input.size(0) != 1) {
             throw new IllegalArgumentException(m + ": only batch size 1 is supported, input " + input.name()
                     + " has shape " + Arrays.toString(input.shape()) + " (load the model with batch 1)");
         }
@@ -237,27 +246,31 @@ public final class Projections {
         if (!Arrays.equals(image.shape(), input.shape())) {
             throw new IllegalArgumentException(m + ": image shape " + Arrays.toString(image.shape())
                     + " does not match input " + input.name() + " shape " + Arrays.toString(input.shape())
-                    + " (batch size 1 only)");
+                    + (anyBatch ? "" : " (batch size 1 only)"));
         }
         return image.dataType() == input.dataType() ? image : image.castTo(input.dataType());
     }
 
-    private static void checkLayer(String m, Graph graph, Tensor layer) {
+    static void checkLayer(String m, Graph graph, Tensor layer, boolean anyBatch) {
         checkGraph(m, graph, layer, "layer");
         if (layer.rank() != 4) {
-            throw new IllegalArgumentException(m + ": layer " + layer.name() + " must be 4-D NHWC [1, h, w, channels], got shape "
+            throw new IllegalArgumentException(m + ": layer " + layer.name() + " must be 4-D NHWC [" + (anyBatch ? "batch" : "1") + ", h, w, channels], got shape "
                     + Arrays.toString(layer.shape()));
         }
-        if (layer.size(0) != 1) {
+        if (!anyBatch && layer.size(0) != 1) {
             throw new IllegalArgumentException(m + ": only batch size 1 is supported, layer " + layer.name()
                     + " has shape " + Arrays.toString(layer.shape()));
         }
     }
 
     private static void checkScore(String m, Graph graph, Tensor score, int classIndex) {
+        checkScore(m, graph, score, classIndex, false);
+    }
+
+    static void checkScore(String m, Graph graph, Tensor score, int classIndex, boolean anyBatch) {
         checkGraph(m, graph, score, "score tensor");
-        if (score.rank() != 2 || score.size(0) != 1) {
-            throw new IllegalArgumentException(m + ": score tensor " + score.name() + " must be [1, classes] (pre-softmax), got shape "
+        if (score.rank() != 2 || (!anyBatch && score.size(0) != 1)) {
+            throw new IllegalArgumentException(m + ": score tensor " + score.name() + " must be [" + (anyBatch ? "batch" : "1") + ", classes] (pre-softmax), got shape "
                     + Arrays.toString(score.shape()));
         }
         long classes = score.size(1);
