@@ -68,6 +68,22 @@ public final class Conv2D {
     }
 
     /**
+     * conv2d (or a depthwise one: {@code g} says which) plus a per-output-channel {@code bias} ([oc]) in one oneDNN
+     * pass, the bias added to each finished sum: float32 NHWC only; null when this path does not serve the case
+     * (the caller computes the two apart).
+     */
+    public static INDArray conv2dBias(INDArray input, INDArray filter, INDArray bias, ConvParams p, ConvGeometry g) {
+        DataType t = input.dataType();
+        if (p.format() != DataFormat.NHWC || bias.dataType() != t || bias.length() != g.oc() || !Layouts.isDense(bias)
+                || !Dnnl.supports(Dnnl.Kind.FORWARD_BIAS, g, t)) {
+            return null;
+        }
+        INDArray out = Tensors.uninitialized(t, g.n(), g.h().out(), g.w().out(), g.oc());
+        Dnnl.forwardBias(Tensors.dense(input), Tensors.dense(filter), bias, out, g);
+        return out;
+    }
+
+    /**
      * The transposed convolution: scatters every value cell times the filter into an output of
      * {@code outputShape} (in {@code format} order; its batch entry may be -1 for value's batch).
      * outputShape must be one that conv2d with the same filter, strides and padding maps onto

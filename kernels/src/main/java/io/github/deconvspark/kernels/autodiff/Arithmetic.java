@@ -1,5 +1,6 @@
 package io.github.deconvspark.kernels.autodiff;
 
+import io.github.deconvspark.kernels.internal.DnnlBinary;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -85,6 +86,11 @@ final class Arithmetic {
             long c = shape[shape.length - 1];
             long[] vs = vec.shape();
             if (vs.length == 0 || vs[vs.length - 1] != c || vec.length() != c) return null;
+            // float32: one oneDNN pass into a new array (commutative ops with the vector on either side).
+            if (!vecFirst || kind == Kind.ADD || kind == Kind.MUL) {
+                INDArray fast = DnnlBinary.rows(dnnlOp(), full, vec);
+                if (fast != null) return fast;
+            }
             // One fresh C-order copy, computed in place through a [rows, C] view of it: the result is
             // not a view (the graph would copy a view once more), and any layout of full works.
             INDArray out = full.dup('c');
@@ -103,6 +109,15 @@ final class Arithmetic {
                 }
             }
             return out;
+        }
+
+        private DnnlBinary.Op dnnlOp() {
+            return switch (kind) {
+                case ADD -> DnnlBinary.Op.ADD;
+                case SUB -> DnnlBinary.Op.SUB;
+                case MUL -> DnnlBinary.Op.MUL;
+                case DIV -> DnnlBinary.Op.DIV;
+            };
         }
 
         @Override public Tensor[] backward(Backward bw) {

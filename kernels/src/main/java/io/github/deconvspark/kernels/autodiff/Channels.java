@@ -1,5 +1,6 @@
 package io.github.deconvspark.kernels.autodiff;
 
+import io.github.deconvspark.kernels.internal.DnnlBinary;
 import io.github.deconvspark.kernels.shape.DataFormat;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -41,7 +42,10 @@ final class Channels {
 
         @Override public INDArray forward(INDArray[] in) {
             INDArray x = in[0];
-            if (format == DataFormat.NHWC) return x.add(in[1]); // trailing-axis broadcast
+            if (format == DataFormat.NHWC) {
+                INDArray fast = DnnlBinary.rows(DnnlBinary.Op.ADD, x, in[1]);  // float32: one oneDNN pass
+                return fast != null ? fast : x.add(in[1]);                       // trailing-axis broadcast
+            }
             INDArray b = in[1].reshape('c', in[1].length(), 1, 1);
             return x.add(b);
         }

@@ -203,6 +203,8 @@ public final class Graph implements AutoCloseable {
         int n = needed.length;
         INDArray[] values = new INDArray[n];
         boolean[] mine = new boolean[n];
+        boolean[] done = new boolean[n];         // computed ahead, fused with the node before it (Fusion)
+        int[] consumer = Fusion.ENABLED ? Fusion.consumers(snapshot, needed, feeds) : null;
         try {
             for (int id = 0; id < n; id++) {
                 if (!needed[id]) continue;
@@ -217,10 +219,23 @@ public final class Graph implements AutoCloseable {
                     mine[id] = values[id] != v;
                     continue;
                 }
-                INDArray[] in = new INDArray[t.inputs.length];
-                for (int i = 0; i < in.length; i++) in[i] = values[t.inputs[i].id];
-                values[id] = normalize(t, forward(t, in), in);
-                mine[id] = true;
+                if (!done[id]) {
+                    INDArray[] in = new INDArray[t.inputs.length];
+                    for (int i = 0; i < in.length; i++) in[i] = values[t.inputs[i].id];
+                    Fusion.Fused f = consumer == null ? null : fused(t, in, snapshot, consumer, uses, fetched, x -> {
+                        if (values[x.id] != null) return values[x.id];
+                        INDArray leaf = feeds.containsKey(x) ? feeds.get(x) : x.op == null ? x.value : null;
+                        return leaf == null || !Arrays2.dense(leaf) ? null : leaf;      // the run makes its own copy later
+                    });
+                    if (f == null) {
+                        values[id] = normalize(t, forward(t, in), in);
+                        mine[id] = true;
+                    } else {                     // t's own value is never made; its consumer's is
+                        values[f.node().id] = normalize(f.node(), f.value(), in);
+                        mine[f.node().id] = true;
+                        done[f.node().id] = true;
+                    }
+                }
                 for (Tensor input : t.inputs) {
                     int j = input.id;
                     if (--uses[j] == 0 && !fetched[j] && mine[j]) {
@@ -283,6 +298,21 @@ public final class Graph implements AutoCloseable {
             }
         }
         return forwardChecked(t, in);
+    }
+
+    private static Fusion.Fused fused(Tensor t, INDArray[] in, Tensor[] snapshot, int[] consumer, int[] uses, boolean[] fetched,
+                                      java.util.function.Function<Tensor, INDArray> values) {
+        long t0 = PROFILE ? System.nanoTime() : 0;
+        Fusion.Fused f;
+        try {
+            f = Fusion.of(t, in, snapshot, consumer, uses, fetched, values);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("run: node " + t + " (" + t.op.type() + ", fused with its consumer) failed: " + e, e);
+        }
+        if (PROFILE && f != null) {
+            PROFILE_NANOS.computeIfAbsent(f.type(), k -> new java.util.concurrent.atomic.LongAdder()).add(System.nanoTime() - t0);
+        }
+        return f;
     }
 
     private static INDArray forwardChecked(Tensor t, INDArray[] in) {

@@ -37,9 +37,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class Dnnl {
     /** Switch: -Ddeconv.dnnl=false keeps every convolution on libnd4j and the im2col + GEMM paths. */
     private static final boolean ENABLED = !"false".equals(System.getProperty("deconv.dnnl"));
-    private static final int CACHE = 64;
+    private static final int CACHE = 128;
 
-    public enum Kind { FORWARD, BACKWARD_DATA, BACKWARD_WEIGHTS, MAX_POOL }
+    /** FORWARD_BIAS: the forward convolution with a per-output-channel bias added in the same pass. */
+    public enum Kind { FORWARD, FORWARD_BIAS, BACKWARD_DATA, BACKWARD_WEIGHTS, MAX_POOL }
 
     private Dnnl() {}
 
@@ -53,7 +54,8 @@ public final class Dnnl {
         }
     }
 
-    private record Key(Kind kind, ConvGeometry g) {}
+    /** A plan's key: a {@link Kind} and its {@link ConvGeometry}, or {@link DnnlBinary}'s op and shape. */
+    private record Key(Object kind, Object shape) {}
 
     /**
      * A built primitive and what running it needs: memory descriptors and a buffer, which holds the filter in
@@ -162,10 +164,15 @@ public final class Dnnl {
     }
 
     static Plan plan(Kind kind, ConvGeometry g) {
+        return plan(kind, g, () -> kind == Kind.MAX_POOL ? DnnlPool.build(g) : build(kind, g));
+    }
+
+    /** The calling thread's plan for (kind, shape), built once (null: oneDNN does not serve it). */
+    static Plan plan(Object kind, Object shape, java.util.function.Supplier<Plan> build) {
         PerThread t = perThread();
-        Key key = new Key(kind, g);
+        Key key = new Key(kind, shape);
         if (t.plans.containsKey(key)) return t.plans.get(key);
-        Plan p = kind == Kind.MAX_POOL ? DnnlPool.build(g) : build(kind, g);
+        Plan p = build.get();
         t.plans.put(key, p);
         return p;
     }
@@ -173,32 +180,40 @@ public final class Dnnl {
     /** forward: out = conv(x, filter). x [n, h, w, c], filter [kh, kw, c/groups, oc], out [n, oh, ow, oc]; dense. */
     public static void forward(INDArray x, INDArray filter, INDArray out, ConvGeometry g) {
         Plan p = plan(Kind.FORWARD, g);
-        run(p, DNNL_ARG_SRC, x, DNNL_ARG_WEIGHTS, filter, DNNL_ARG_DST, out, false);
+        run(p, DNNL_ARG_SRC, x, DNNL_ARG_WEIGHTS, filter, DNNL_ARG_DST, out, false, null);
+    }
+
+    /** forward with bias: out = conv(x, filter) + bias (bias [oc]), one pass; check supports(FORWARD_BIAS, ...) first. */
+    public static void forwardBias(INDArray x, INDArray filter, INDArray bias, INDArray out, ConvGeometry g) {
+        Plan p = plan(Kind.FORWARD_BIAS, g);
+        run(p, DNNL_ARG_SRC, x, DNNL_ARG_WEIGHTS, filter, DNNL_ARG_DST, out, false, bias);
     }
 
     /** backward data: dx = the input gradient of conv(x, filter) for output gradient dy. */
     public static void backwardData(INDArray dy, INDArray filter, INDArray dx, ConvGeometry g) {
         Plan p = plan(Kind.BACKWARD_DATA, g);
-        run(p, DNNL_ARG_DIFF_SRC, dx, DNNL_ARG_WEIGHTS, filter, DNNL_ARG_DIFF_DST, dy, false);
+        run(p, DNNL_ARG_DIFF_SRC, dx, DNNL_ARG_WEIGHTS, filter, DNNL_ARG_DIFF_DST, dy, false, null);
     }
 
     /** backward weights: dw = the filter gradient of conv(x, filter) for output gradient dy. */
     public static void backwardWeights(INDArray x, INDArray dy, INDArray dw, ConvGeometry g) {
         Plan p = plan(Kind.BACKWARD_WEIGHTS, g);
-        run(p, DNNL_ARG_SRC, x, DNNL_ARG_DIFF_WEIGHTS, dw, DNNL_ARG_DIFF_DST, dy, true);
+        run(p, DNNL_ARG_SRC, x, DNNL_ARG_DIFF_WEIGHTS, dw, DNNL_ARG_DIFF_DST, dy, true, null);
     }
 
     private static void run(Plan p, int srcArg, INDArray src, int weightsArg, INDArray weights, int dstArg, INDArray dst,
-                            boolean weightsOut) {
+                            boolean weightsOut, INDArray bias) {
         if (p == null) throw new IllegalStateException("internal: oneDNN does not serve this geometry; check supports first");
         PerThread t = perThread();
         dnnl_memory s = memory(p.srcMd, address(src));
         dnnl_memory d = memory(p.dstMd, address(dst));
         dnnl_memory user = memory(p.userWeightsMd, address(weights));
         dnnl_memory w = p.reorder == null ? user : memory(p.bufferMd, p.buffer);
+        dnnl_memory b = bias == null ? null : memory(desc(new long[] {bias.length()}, dnnl_a), address(bias));
         try {
             if (p.reorder != null && !weightsOut) execute(p.reorder, t.stream, DNNL_ARG_FROM, user, DNNL_ARG_TO, w);
-            execute(p.primitive, t.stream, srcArg, s, weightsArg, w, dstArg, d);
+            if (b == null) execute(p.primitive, t.stream, srcArg, s, weightsArg, w, dstArg, d);
+            else execute(p.primitive, t.stream, srcArg, s, weightsArg, w, dstArg, d, DNNL_ARG_BIAS, b);
             if (p.reorder != null && weightsOut) execute(p.reorder, t.stream, DNNL_ARG_FROM, w, DNNL_ARG_TO, user);
             check(dnnl_stream_wait(t.stream), "stream_wait");
         } finally {
@@ -206,6 +221,7 @@ public final class Dnnl {
             dnnl_memory_destroy(d);
             dnnl_memory_destroy(user);
             if (w != user) dnnl_memory_destroy(w);
+            if (b != null) dnnl_memory_destroy(b);
         }
     }
 
@@ -224,6 +240,17 @@ public final class Dnnl {
         args.position(1).arg(a1).memory(m1);
         args.position(2).arg(a2).memory(m2);
         check(dnnl_primitive_execute(prim, stream, 3, args.position(0)), "execute");
+        args.close();
+    }
+
+    static void execute(dnnl_primitive prim, dnnl_stream stream, int a0, dnnl_memory m0, int a1, dnnl_memory m1,
+                        int a2, dnnl_memory m2, int a3, dnnl_memory m3) {
+        dnnl_exec_arg_t args = new dnnl_exec_arg_t(4);
+        args.position(0).arg(a0).memory(m0);
+        args.position(1).arg(a1).memory(m1);
+        args.position(2).arg(a2).memory(m2);
+        args.position(3).arg(a3).memory(m3);
+        check(dnnl_primitive_execute(prim, stream, 4, args.position(0)), "execute");
         args.close();
     }
 
@@ -272,7 +299,8 @@ public final class Dnnl {
         long[] padR = {prH, prW};
 
         dnnl_convolution_desc_t fwd = new dnnl_convolution_desc_t();
-        if (dnnl_dilated_convolution_forward_desc_init(fwd, dnnl_forward_training, dnnl_convolution_direct, src, anyW, null,
+        dnnl_memory_desc_t bias = kind == Kind.FORWARD_BIAS ? desc(new long[] {g.oc()}, dnnl_a) : null;
+        if (dnnl_dilated_convolution_forward_desc_init(fwd, dnnl_forward_training, dnnl_convolution_direct, src, anyW, bias,
                 dst, strides, dilates, padL, padR) != dnnl_success) {
             return null;
         }
@@ -330,8 +358,12 @@ public final class Dnnl {
     }
 
     static dnnl_primitive_desc primitiveDesc(Pointer desc, dnnl_primitive_desc hint) {
+        return primitiveDesc(desc, null, hint);
+    }
+
+    static dnnl_primitive_desc primitiveDesc(Pointer desc, org.bytedeco.dnnl.dnnl_primitive_attr attr, dnnl_primitive_desc hint) {
         PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1);
-        if (dnnl_primitive_desc_create(out, new const_dnnl_op_desc_t(desc), null, Holder.ENGINE, hint) != dnnl_success) {
+        if (dnnl_primitive_desc_create(out, new const_dnnl_op_desc_t(desc), attr, Holder.ENGINE, hint) != dnnl_success) {
             return null;
         }
         return out.get(dnnl_primitive_desc.class, 0);
