@@ -21,31 +21,10 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { register } = require('module');
-const { pathToFileURL } = require('url');
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const converter = require('@tensorflow/tfjs-converter');
-const { loadModel, loadInput } = require('./load.js');
-
-const HOOKS = `
-const DIST = '/@tensorflow/tfjs-core/dist/';
-export async function resolve(spec, ctx, next) {
-  if (ctx.parentURL && ctx.parentURL.includes(DIST) && spec.startsWith('.') && !spec.endsWith('.js')) spec += '.js';
-  return next(spec, ctx);
-}
-export async function load(url, ctx, next) {
-  return next(url, url.includes(DIST) && url.endsWith('.js') ? { ...ctx, format: 'module' } : ctx);
-}`;
-
-async function registerGradients() {
-  register('data:text/javascript,' + encodeURIComponent(HOOKS));
-  const dist = path.dirname(require.resolve('@tensorflow/tfjs-core'));
-  await import(pathToFileURL(path.join(dist, 'register_all_gradients.js')).href);
-  for (const k of ['Conv2D', 'MaxPool', 'Max', 'Multiply', 'Add', 'Slice', 'Reshape']) {
-    if (!tf.getGradient(k)) throw new Error(`no gradient registered for ${k}`);
-  }
-}
+const { loadModel, loadInput, registerGradients } = require('./load.js');
 
 async function main() {
   const [modelJson, inputFile, shapeText, outDir, node, classText] = process.argv.slice(2);
@@ -54,7 +33,7 @@ async function main() {
     process.exit(2);
   }
   const cls = Number(classText);
-  await registerGradients();
+  await registerGradients(tf);
   await tf.setBackend('cpu');
   await tf.ready();
 

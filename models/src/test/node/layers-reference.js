@@ -25,30 +25,10 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { register } = require('module');
-const { pathToFileURL } = require('url');
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const tfl = require('@tensorflow/tfjs-layers');
-
-const HOOKS = `
-const DIST = '/@tensorflow/tfjs-core/dist/';
-export async function resolve(spec, ctx, next) {
-  if (ctx.parentURL && ctx.parentURL.includes(DIST) && spec.startsWith('.') && !spec.endsWith('.js')) spec += '.js';
-  return next(spec, ctx);
-}
-export async function load(url, ctx, next) {
-  return next(url, url.includes(DIST) && url.endsWith('.js') ? { ...ctx, format: 'module' } : ctx);
-}`;
-
-async function registerGradients() {
-  register('data:text/javascript,' + encodeURIComponent(HOOKS));
-  const dist = path.dirname(require.resolve('@tensorflow/tfjs-core'));
-  await import(pathToFileURL(path.join(dist, 'register_all_gradients.js')).href);
-  for (const k of ['Conv2D', 'DepthwiseConv2dNative', 'MaxPool', 'AvgPool', 'FusedBatchNorm', 'Relu6', 'Concat', 'BatchMatMul']) {
-    if (!tf.getGradient(k)) throw new Error(`no gradient registered for ${k}`);
-  }
-}
+const { registerGradients } = require('./load.js');
 
 // unitGamma: give every BatchNormalization with scale=false a gamma of ones (the same function). tfjs 4.22's
 // FusedBatchNorm gradient saves its scale input and fails on a missing one ("reading 'dataId'"), as in
@@ -143,7 +123,7 @@ async function main() {
     console.error('usage: node layers-reference.js MODEL_JSON INPUT_F32 SHAPE OUT_DIR [--unit K] [--no-grad] [--tfjs-avgpool-grad] [LAYER ...]');
     process.exit(2);
   }
-  await registerGradients();
+  await registerGradients(tf, ['Conv2D', 'DepthwiseConv2dNative', 'MaxPool', 'AvgPool', 'FusedBatchNorm', 'Relu6', 'Concat', 'BatchMatMul']);
   if (o.exactAvgPool) registerExactAvgPoolGradient();
   await tf.setBackend('cpu');
   await tf.ready();

@@ -1,9 +1,11 @@
-// Shared by reference.js and gradient.js: a TF.js graph model from disk (no network: a custom
+// Shared by reference.js, gradient.js and attribution.js: a TF.js graph model from disk (no network: a custom
 // IOHandler hands the converter model.json's topology and its concatenated weight shards), and a raw
 // little-endian float32 input file as a tensor of the given shape.
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const { register } = require('module');
+const { pathToFileURL } = require('url');
 
 async function loadModel(converter, modelJson) {
   const model = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
@@ -38,4 +40,24 @@ function loadInput(tf, inputFile, shapeText) {
   return tf.tensor(values, shape, 'float32');
 }
 
-module.exports = { loadModel, loadInput };
+const HOOKS = `
+const DIST = '/@tensorflow/tfjs-core/dist/';
+export async function resolve(spec, ctx, next) {
+  if (ctx.parentURL && ctx.parentURL.includes(DIST) && spec.startsWith('.') && !spec.endsWith('.js')) spec += '.js';
+  return next(spec, ctx);
+}
+export async function load(url, ctx, next) {
+  return next(url, url.includes(DIST) && url.endsWith('.js') ? { ...ctx, format: 'module' } : ctx);
+}`;
+
+// tfjs-core's gradient functions (see gradient.js for why a loader hook is needed), the ops' checked present.
+async function registerGradients(tf, ops = ['Conv2D', 'MaxPool', 'Max', 'Multiply', 'Add', 'Slice', 'Reshape']) {
+  register('data:text/javascript,' + encodeURIComponent(HOOKS));
+  const dist = path.dirname(require.resolve('@tensorflow/tfjs-core'));
+  await import(pathToFileURL(path.join(dist, 'register_all_gradients.js')).href);
+  for (const k of ops) {
+    if (!tf.getGradient(k)) throw new Error(`no gradient registered for ${k}`);
+  }
+}
+
+module.exports = { loadModel, loadInput, registerGradients };

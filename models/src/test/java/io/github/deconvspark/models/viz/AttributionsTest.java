@@ -1,0 +1,250 @@
+package io.github.deconvspark.models.viz;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.deconvspark.models.tfjs.TfjsGearTest;
+import io.github.deconvspark.models.tfjs.TfjsModel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@link Attributions} on the real gear model and a real photo: against the official TF.js runtime (gradient x input,
+ * integrated gradients, SmoothGrad with the same noise; src/test/node/attribution.js), and the properties that must
+ * hold: completeness of integrated gradients with its error falling as m grows, SmoothGrad with sigma 0 equal to its
+ * base method, packed (batch 4) equal to one at a time (batch 1) bit for bit, the noise repeatable from its seed.
+ */
+class AttributionsTest {
+    static final String HEAD = TfjsGearTest.P + "gender_output/BiasAdd";
+    static final int CLS = 0;
+    static TfjsModel one, four;
+    static INDArray image;
+
+    @BeforeAll static void load() throws Exception {
+        Path json = TfjsGearTest.gearModel();
+        one = TfjsModel.load(json, 1);
+        four = TfjsModel.load(json, 4);
+        image = Nd4j.create(TfjsGearTest.astronautFace(TfjsGearTest.astronautPng()), new long[] {198, 198, 3}, 'c');
+    }
+
+    @AfterAll static void close() {
+        one.close();
+        four.close();
+    }
+
+    static double score(TfjsModel m, INDArray x) {
+        INDArray batch = Nd4j.zeros(DataType.FLOAT, m.input().shape());
+        batch.putSlice(0, x.castTo(DataType.FLOAT));
+        return m.graph().run(m.layer(HEAD), Map.of(m.input(), batch)).getDouble(0, CLS);
+    }
+
+    @Test void riemannRulesPlaceAndWeighTheirSteps() {
+        assertArrayEquals(new double[] {0, 0.25, 0.5, 0.75}, Attributions.Riemann.LEFT.alphas(4));
+        assertArrayEquals(new double[] {0.25, 0.5, 0.75, 1}, Attributions.Riemann.RIGHT.alphas(4));
+        assertArrayEquals(new double[] {0.125, 0.375, 0.625, 0.875}, Attributions.Riemann.MIDDLE.alphas(4));
+        assertArrayEquals(new double[] {0, 0.25, 0.5, 0.75, 1}, Attributions.Riemann.TRAPEZOID.alphas(4));
+        assertArrayEquals(new double[] {0.125, 0.25, 0.25, 0.25, 0.125}, Attributions.Riemann.TRAPEZOID.weights(4));
+        assertArrayEquals(new double[] {1}, Attributions.Riemann.MIDDLE.weights(1));
+    }
+
+    @Test void integratedGradientsAreCompleteTheMoreSoTheMoreSteps() {
+        INDArray black = Nd4j.zeros(DataType.FLOAT, 198, 198, 3);
+        double delta = score(four, image) - score(four, black);
+        assertTrue(Math.abs(delta) > 0.1, "f(x) - f(black) = " + delta + ": too small to judge completeness");
+        StringBuilder path = new StringBuilder();
+        for (double a : new double[] {0, 0.25, 0.5, 0.75, 1}) path.append(String.format(" f(%.2f) %.4f", a, score(four, image.mul(a))));
+        System.out.println("integrated gradients: the score along the path from black:" + path);
+        List<Double> errors = new ArrayList<>();
+        for (int m : new int[] {2, 8, 32, 128}) {
+            double sum = Attributions.integratedGradients(four.graph(), four.input(), four.layer(HEAD), image, black, CLS, m,
+                    Attributions.Riemann.TRAPEZOID).sumNumber().doubleValue();
+            errors.add(Math.abs(sum - delta) / Math.abs(delta));
+        }
+        System.out.printf("integrated gradients, gear gender class %d: f(x) - f(black) = %.5f; completeness error at m = 2, 8, 32, 128: %s%n",
+                CLS, delta, errors);
+        for (int i = 1; i < errors.size(); i++) assertTrue(errors.get(i) < errors.get(i - 1), "the error does not fall with m: " + errors);
+    }
+
+    @Test void packedEqualsOneAtATimeAndSigmaZeroIsTheBaseMethod() {
+        INDArray base = Attributions.noise(new long[] {198, 198, 3}, 0.2, 7, 0).addi(0.5);       // a noise baseline
+        for (Attributions.Riemann rule : Attributions.Riemann.values()) {
+            INDArray packed = Attributions.integratedGradients(four.graph(), four.input(), four.layer(HEAD), image, base, CLS, 5, rule);
+            INDArray single = Attributions.integratedGradients(one.graph(), one.input(), one.layer(HEAD), image, base, CLS, 5, rule);
+            assertArrayEquals(single.data().asDouble(), packed.data().asDouble(), rule + ": packed (batch 4) != one at a time");
+        }
+        INDArray grad = Attributions.gradient(four.graph(), four.input(), four.layer(HEAD), image, CLS);
+        INDArray sg0 = Attributions.smoothGrad(four.graph(), four.input(), four.layer(HEAD), image, CLS, Attributions.Base.GRADIENT, 3, 0, 1,
+                null, 1, Attributions.Riemann.MIDDLE);
+        assertSame(grad, sg0, "SmoothGrad, sigma 0 != the gradient");
+        INDArray gxi = Attributions.gradientTimesInput(one.graph(), one.input(), one.layer(HEAD), image, CLS);
+        INDArray sgx0 = Attributions.smoothGrad(four.graph(), four.input(), four.layer(HEAD), image, CLS, Attributions.Base.GRADIENT_X_INPUT, 5,
+                0, 1, null, 1, Attributions.Riemann.MIDDLE);
+        assertSame(gxi, sgx0, "SmoothGrad of gradient x input, sigma 0 != gradient x input");
+        // seeded noise: the same seed repeats, another seed differs
+        assertArrayEquals(Attributions.noise(new long[] {5, 5}, 1, 3, 2).data().asDouble(),
+                Attributions.noise(new long[] {5, 5}, 1, 3, 2).data().asDouble());
+        assertFalse(java.util.Arrays.equals(Attributions.noise(new long[] {5, 5}, 1, 3, 2).data().asDouble(),
+                Attributions.noise(new long[] {5, 5}, 1, 3, 3).data().asDouble()));
+    }
+
+    /** Equal values (-0 == +0): the mean of n equal float64 values is that value up to its last bits. */
+    static void assertSame(INDArray want, INDArray got, String what) {
+        double[] w = want.data().asDouble(), g = got.data().asDouble();
+        assertEquals(w.length, g.length, what);
+        for (int i = 0; i < w.length; i++) {
+            assertTrue(Math.abs(w[i] - g[i]) <= 4 * Math.ulp(w[i]), what + " at " + i + ": " + w[i] + " vs " + g[i]);
+        }
+    }
+
+    @Test void occlusionEqualsANaiveLoopOfForwardPasses() {
+        assertArrayEquals(new int[] {0, 4, 8, 10}, Attributions.positions(14, 4, 4));
+        assertArrayEquals(new int[] {0, 5, 10}, Attributions.positions(14, 4, 5));
+        assertArrayEquals(new int[] {0}, Attributions.positions(14, 14, 3));
+        int window = 40, stride = 32;
+        double baseline = 0.5;
+        INDArray packed = Attributions.occlusion(four.graph(), four.input(), four.layer(HEAD), image, CLS, window, stride, baseline);
+        // the naive loop: one forward pass per window on the batch-1 model
+        double full = score(one, image);
+        double[] sum = new double[198 * 198];
+        int[] count = new int[198 * 198];
+        int windows = 0;
+        for (int y0 : new int[] {0, 32, 64, 96, 128, 158}) {
+            for (int x0 : new int[] {0, 32, 64, 96, 128, 158}) {
+                INDArray c = image.dup('c');
+                for (int y = y0; y < y0 + window; y++) {
+                    for (int x = x0; x < x0 + window; x++) {
+                        for (int ch = 0; ch < 3; ch++) c.putScalar(new long[] {y, x, ch}, baseline);
+                    }
+                }
+                double drop = full - score(one, c);
+                windows++;
+                for (int y = y0; y < y0 + window; y++) {
+                    for (int x = x0; x < x0 + window; x++) {
+                        sum[y * 198 + x] += drop;
+                        count[y * 198 + x]++;
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < sum.length; i++) sum[i] /= count[i];
+        assertEquals(36, windows);
+        assertArrayEquals(new long[] {198, 198}, packed.shape());
+        assertArrayEquals(sum, packed.data().asDouble(), "occlusion (packed, batch 4) != the naive loop (batch 1)");
+        double lo = packed.minNumber().doubleValue(), hi = packed.maxNumber().doubleValue();
+        System.out.printf("occlusion %dx%d stride %d of gear gender class %d: drops from %.4f to %.4f%n", window, window, stride, CLS, lo, hi);
+        assertTrue(hi > lo, "occlusion map is flat");
+    }
+
+    @Test void optionsOutOfRangeAreRefusedWithTheRule() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Attributions.check(four.layer(HEAD), 0, 0, 1, 0.1));
+        assertTrue(e.getMessage().contains("steps 0 (integrated gradients' m) must be >= 1"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Attributions.check(four.layer(HEAD), 0, 1, 0, 0.1));
+        assertTrue(e.getMessage().contains("samples 0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Attributions.check(four.layer(HEAD), 0, 1, 1, -0.5));
+        assertTrue(e.getMessage().contains("sigma -0.5"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Attributions.check(four.layer(HEAD), 0, 1, 1, Double.NaN));
+        assertTrue(e.getMessage().contains("sigma NaN"), e.getMessage());
+        long classes = four.layer(HEAD).size(1);
+        e = assertThrows(IllegalArgumentException.class, () -> Attributions.check(four.layer(HEAD), (int) classes, 1, 1, 0));
+        assertTrue(e.getMessage().contains("class " + classes + " is outside the head"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Attributions.check(four.layer(TfjsGearTest.P + "conv2d_5/Relu"), 0, 1, 1, 0));
+        assertTrue(e.getMessage().contains("must be [batch, classes]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Attributions.gradient(four.graph(), four.input(), four.layer(HEAD), Nd4j.zeros(DataType.FLOAT, 100, 100, 3), 0));
+        assertTrue(e.getMessage().contains("image shape [100, 100, 3] does not match"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Attributions.occlusion(four.graph(), four.input(), four.layer(HEAD), image, 0, 199, 8, 0));
+        assertTrue(e.getMessage().contains("occlusion window 199 must be 1 to 198 (the image is 198x198)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Attributions.occlusion(four.graph(), four.input(), four.layer(HEAD), image, 0, 8, 0, 0));
+        assertTrue(e.getMessage().contains("occlusion stride 0 must be >= 1"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Attributions.integratedGradients(four.graph(), four.input(), four.layer(HEAD),
+                image, null, 0, 4, Attributions.Riemann.LEFT));
+        assertTrue(e.getMessage().contains("baseline is null"), e.getMessage());
+    }
+
+    static void write(Path p, float[] v) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        Files.write(p, b.array());
+    }
+
+    static float[] floats(INDArray a) {
+        return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    }
+
+    /** ours vs TF.js: max |diff| <= tol * max |TF.js|. */
+    static void assertNear(float[] ref, INDArray ours, double tol, String what) {
+        float[] o = floats(ours);
+        assertEquals(ref.length, o.length, what);
+        double maxRef = 0, maxDiff = 0;
+        for (int i = 0; i < ref.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(ref[i]));
+            maxDiff = Math.max(maxDiff, Math.abs(ref[i] - o[i]));
+        }
+        System.out.printf("%s: max|TF.js| %.4g, max|diff| %.3g%n", what, maxRef, maxDiff);
+        assertTrue(maxRef > 0, what + ": TF.js gave zeros");
+        assertTrue(maxDiff <= tol * maxRef, what + ": max|diff| " + maxDiff + " > " + tol + " * " + maxRef);
+    }
+
+    @Test void matchTheTfjsRuntime() throws Exception {
+        Assumptions.assumeTrue(TfjsGearTest.nodeAvailable(), "SKIPPED: 'node' is not on PATH (apt-get install nodejs npm)");
+        String nodeModules = TfjsGearTest.lastLine(TfjsGearTest.run(List.of("bash", TfjsGearTest.MODELS.resolve("fetch-gear.sh").toString(),
+                "tfjs", TfjsGearTest.TARGET.toString()), Map.of()));
+        Path work = Files.createDirectories(TfjsGearTest.TARGET.resolve("attribution-reference"));
+        Path script = TfjsGearTest.MODELS.resolve("src/test/node/attribution.js");
+        write(work.resolve("input.f32"), floats(image));
+        INDArray baseline = Attributions.noise(new long[] {198, 198, 3}, 0.1, 11, 0).addi(0.3).castTo(DataType.FLOAT);
+        write(work.resolve("baseline.f32"), floats(baseline));
+        int samples = 2;                   // TF.js's CPU backend takes ~7 s per gradient of gear: few of them
+        double sigma = 0.1, range = image.maxNumber().doubleValue() - image.minNumber().doubleValue();
+        float[] noise = new float[samples * 198 * 198 * 3];
+        for (int s = 0; s < samples; s++) {
+            // the same noisy points on both sides: x + noise, rounded to float32 as the model's input is
+            INDArray noisy = image.castTo(DataType.DOUBLE).add(Attributions.noise(image.shape(), sigma * range, 5, s)).castTo(DataType.FLOAT);
+            float[] n = floats(noisy.sub(image.castTo(DataType.FLOAT)));
+            System.arraycopy(n, 0, noise, s * n.length, n.length);
+        }
+        write(work.resolve("noise.f32"), noise);
+        String model = TfjsGearTest.gearModel().toString();
+        List<String> common = List.of("node", script.toString(), model, work.resolve("input.f32").toString(), "1,198,198,3");
+        Map<String, String> env = Map.of("NODE_PATH", nodeModules);
+
+        List<String> cmd = new ArrayList<>(common);
+        cmd.addAll(List.of(work.resolve("gxi").toString(), HEAD, String.valueOf(CLS), "gradxinput"));
+        System.out.println(TfjsGearTest.lastLine(TfjsGearTest.run(cmd, env)));
+        assertNear(TfjsGearTest.readF32(work.resolve("gxi/attr.f32")),
+                Attributions.gradientTimesInput(four.graph(), four.input(), four.layer(HEAD), image, CLS), 1e-4, "gradient x input");
+
+        cmd = new ArrayList<>(common);
+        cmd.addAll(List.of(work.resolve("ig").toString(), HEAD, String.valueOf(CLS), "ig", work.resolve("baseline.f32").toString(), "3",
+                "middle"));
+        System.out.println(TfjsGearTest.lastLine(TfjsGearTest.run(cmd, env)));
+        assertNear(TfjsGearTest.readF32(work.resolve("ig/attr.f32")), Attributions.integratedGradients(four.graph(), four.input(),
+                four.layer(HEAD), image, baseline, CLS, 3, Attributions.Riemann.MIDDLE), 1e-4, "integrated gradients (m 3, middle, noise baseline)");
+
+        cmd = new ArrayList<>(common);
+        cmd.addAll(List.of(work.resolve("sg").toString(), HEAD, String.valueOf(CLS), "smoothgrad", work.resolve("noise.f32").toString(),
+                String.valueOf(samples)));
+        System.out.println(TfjsGearTest.lastLine(TfjsGearTest.run(cmd, env)));
+        assertNear(TfjsGearTest.readF32(work.resolve("sg/attr.f32")), Attributions.smoothGrad(four.graph(), four.input(), four.layer(HEAD),
+                image, CLS, Attributions.Base.GRADIENT, samples, sigma, 5, null, 1, Attributions.Riemann.MIDDLE), 1e-4,
+                "SmoothGrad (n 2, sigma 0.1)");
+    }
+}
