@@ -25,6 +25,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>{@link #smoothGrad}: the mean of a base method over n noisy copies x + N(0, (sigma (max - min))^2)
  *       (Smilkov et al. 2017); the noise of sample s of an image comes from {@code seed} and s alone, so a run
  *       repeats bit for bit on any partitioning; sigma 0 is the base method.</li>
+ *   <li>{@link #gradCamPlusPlus}: Grad-CAM++'s pixel-weighted gradients of a conv layer.</li>
+ *   <li>{@link #scoreCam}: Score-CAM's softmax-weighted maps from the scores of the image masked by each map.</li>
  *   <li>{@link #occlusion}: the score's drop when a square of the image is set to a baseline value, per pixel
  *       averaged over the squares covering it.</li>
  * </ul>
@@ -91,6 +93,18 @@ public final class Attributions {
         if (!(sigma >= 0) || Double.isInfinite(sigma)) {
             throw new IllegalArgumentException(m + ": sigma " + sigma + " (SmoothGrad's noise, a fraction of the input range) must be finite and >= 0");
         }
+    }
+
+    /** The predicted class of one image: the index of its largest score (the first on ties), for "the predicted class" targets. */
+    public static int predictedClass(Graph graph, Tensor input, Tensor scoreTensor, INDArray image) {
+        check(scoreTensor, 0, 1, 1, 0);
+        INDArray x = single(image, input);
+        INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
+        batch.putSlice(0, x.castTo(input.dataType()));
+        INDArray s = graph.run(scoreTensor, Map.of(input, batch));
+        int best = 0;
+        for (int c = 1; c < s.size(1); c++) if (s.getDouble(0, c) > s.getDouble(0, best)) best = c;
+        return best;
     }
 
     /** d score[class] / d x for one image [1, H, W, C] (or [H, W, C]): [H, W, C]. */
@@ -186,6 +200,107 @@ public final class Attributions {
         }
         for (int i = 0; i < sum.length; i++) sum[i] /= count[i];
         return Nd4j.create(sum, new long[] {h, w}, 'c');
+    }
+
+    /**
+     * Grad-CAM++ (Chattopadhay et al. 2018) of {@code layer} ([B, h, w, K], a conv layer's output) for the class, as
+     * pytorch-grad-cam computes it from the score's gradient g = d score / d A: a = g^2 / (2 g^2 + sum_ij A_k g^3 + 1e-7)
+     * (0 where g is 0), weights w_k = sum_ij a relu(g), map = relu(sum_k w_k A_k). [h, w], float64.
+     */
+    public static INDArray gradCamPlusPlus(Graph graph, Tensor input, Tensor layer, Tensor scoreTensor, INDArray image, int classIndex) {
+        String m = "gradCam++";
+        check(scoreTensor, classIndex, 1, 1, 0);
+        Projections.checkGraph(m, graph, input, "input");
+        Projections.checkLayer(m, graph, layer, true);
+        INDArray x = single(image, input);
+        Projections.Built built = Projections.build(graph, ReluRule.GRADIENT, "gradCam", layer, scoreTensor, "score tensor");
+        INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
+        batch.putSlice(0, x.castTo(input.dataType()));
+        INDArray seed = Nd4j.zeros(scoreTensor.dataType(), scoreTensor.shape());
+        seed.putScalar(new long[] {0, classIndex}, 1.0);
+        List<INDArray> out = graph.run(List.of(layer, built.grad()), Map.of(input, batch, built.seed(), seed));
+        double[] a = out.get(0).slice(0).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] g = out.get(1).slice(0).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        int h = (int) layer.size(1), w = (int) layer.size(2), k = (int) layer.size(3);
+        double[] sumA = new double[k], weights = new double[k];
+        for (int i = 0; i < a.length; i++) sumA[i % k] += a[i];
+        for (int i = 0; i < g.length; i++) {
+            double gi = g[i], g2 = gi * gi, g3 = g2 * gi;
+            double alpha = gi == 0 ? 0 : g2 / (2 * g2 + sumA[i % k] * g3 + 1e-7);
+            weights[i % k] += alpha * Math.max(gi, 0);
+        }
+        double[] map = new double[h * w];
+        for (int p = 0; p < h * w; p++) {
+            double v = 0;
+            for (int c = 0; c < k; c++) v += weights[c] * a[p * k + c];
+            map[p] = Math.max(v, 0);
+        }
+        return Nd4j.create(map, new long[] {h, w}, 'c');
+    }
+
+    /**
+     * Score-CAM (Wang et al. 2020, as pytorch-grad-cam computes it): each of the layer's K maps A_k upsampled to the
+     * image (bilinear, corners aligned), scaled to [0, 1] (a constant map gives a zero mask), the image times it scored;
+     * weights = softmax over k of those scores, map = relu(sum_k w_k A_k). The K masked images are packed into the
+     * batch. [h, w], float64.
+     */
+    public static INDArray scoreCam(Graph graph, Tensor input, Tensor layer, Tensor scoreTensor, INDArray image, int classIndex) {
+        String m = "scoreCam";
+        check(scoreTensor, classIndex, 1, 1, 0);
+        Projections.checkGraph(m, graph, input, "input");
+        Projections.checkLayer(m, graph, layer, true);
+        INDArray x = single(image, input).castTo(DataType.DOUBLE);
+        INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
+        batch.putSlice(0, x.castTo(input.dataType()));
+        double[] a = graph.run(layer, Map.of(input, batch)).slice(0).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        int h = (int) layer.size(1), w = (int) layer.size(2), k = (int) layer.size(3);
+        int bigH = (int) x.size(0), bigW = (int) x.size(1), c = (int) x.size(2);
+        List<INDArray> masked = new java.util.ArrayList<>(k);
+        for (int ch = 0; ch < k; ch++) {
+            double[] up = upsample(a, h, w, k, ch, bigH, bigW);
+            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+            for (double v : up) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+            double[] img = x.dup('c').data().asDouble();
+            for (int p = 0; p < bigH * bigW; p++) {
+                double mask = hi > lo ? (up[p] - lo) / (hi - lo) : 0;
+                for (int q = 0; q < c; q++) img[p * c + q] *= mask;
+            }
+            masked.add(Nd4j.create(img, x.shape(), 'c'));
+        }
+        double[] scores = scores(graph, input, scoreTensor, masked, classIndex);
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (double v : scores) max = Math.max(max, v);
+        double[] weights = new double[k];
+        for (int ch = 0; ch < k; ch++) sum += weights[ch] = Math.exp(scores[ch] - max);
+        double[] map = new double[h * w];
+        for (int p = 0; p < h * w; p++) {
+            double v = 0;
+            for (int ch = 0; ch < k; ch++) v += weights[ch] / sum * a[p * k + ch];
+            map[p] = Math.max(v, 0);
+        }
+        return Nd4j.create(map, new long[] {h, w}, 'c');
+    }
+
+    /** Channel ch of a [h, w, k] map, bilinear to [bigH, bigW] with corners aligned (torch's UpsamplingBilinear2d). */
+    static double[] upsample(double[] a, int h, int w, int k, int ch, int bigH, int bigW) {
+        double[] out = new double[bigH * bigW];
+        for (int y = 0; y < bigH; y++) {
+            double sy = bigH == 1 ? 0 : (double) y * (h - 1) / (bigH - 1);
+            int y0 = (int) Math.floor(sy), y1 = Math.min(y0 + 1, h - 1);
+            double fy = sy - y0;
+            for (int xx = 0; xx < bigW; xx++) {
+                double sx = bigW == 1 ? 0 : (double) xx * (w - 1) / (bigW - 1);
+                int x0 = (int) Math.floor(sx), x1 = Math.min(x0 + 1, w - 1);
+                double fx = sx - x0;
+                double top = a[(y0 * w + x0) * k + ch] * (1 - fx) + a[(y0 * w + x1) * k + ch] * fx;
+                double bottom = a[(y1 * w + x0) * k + ch] * (1 - fx) + a[(y1 * w + x1) * k + ch] * fx;
+                out[y * bigW + xx] = top * (1 - fy) + bottom * fy;
+            }
+        }
+        return out;
     }
 
     /** Window starts 0, stride, ... within the side, and one flush with its end if the last one falls short. */

@@ -150,6 +150,99 @@ class AttributionsTest {
         assertTrue(hi > lo, "occlusion map is flat");
     }
 
+    /**
+     * Grad-CAM++ on a tiny net whose score is linear in its last conv layer, so d score / d layer is the dense layer's
+     * column (analytic, not autodiff): the formula by hand, every class.
+     */
+    @Test void gradCamPlusPlusEqualsTheFormulaByHand() {
+        try (ProjectionsTest.TinyNet n = new ProjectionsTest.TinyNet(21)) {
+            double[] a = n.run(n.c2).castTo(DataType.DOUBLE).data().asDouble();          // [1, 3, 3, 4]
+            int anyPositive = 0;
+            for (int cls = 0; cls < 5; cls++) {
+                double[] g = new double[36], sumA = new double[4], w = new double[4], want = new double[9];
+                for (int i = 0; i < 36; i++) {
+                    g[i] = n.wd.getDouble(i, cls);
+                    sumA[i % 4] += a[i];
+                }
+                for (int i = 0; i < 36; i++) {
+                    double alpha = g[i] == 0 ? 0 : g[i] * g[i] / (2 * g[i] * g[i] + sumA[i % 4] * g[i] * g[i] * g[i] + 1e-7);
+                    w[i % 4] += alpha * Math.max(g[i], 0);
+                }
+                for (int p = 0; p < 9; p++) {
+                    double v = 0;
+                    for (int k = 0; k < 4; k++) v += w[k] * a[p * 4 + k];
+                    want[p] = Math.max(v, 0);
+                    if (want[p] > 0) anyPositive++;
+                }
+                INDArray got = Attributions.gradCamPlusPlus(n.g, n.x, n.c2, n.score, n.image, cls);
+                assertArrayEquals(new long[] {3, 3}, got.shape());
+                double[] gv = got.data().asDouble();
+                for (int p = 0; p < 9; p++) {
+                    assertEquals(want[p], gv[p], 1e-6 * Math.max(1, Math.abs(want[p])), "class " + cls + " cell " + p);
+                }
+            }
+            assertTrue(anyPositive > 0, "every map is zero: the case tests nothing");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Attributions.gradCamPlusPlus(n.g, n.x, n.score, n.score, n.image, 0));
+            assertTrue(e.getMessage().contains("must be 4-D NHWC"), e.getMessage());
+        }
+    }
+
+    @Test void thePredictedClassIsTheLargestScore() {
+        try (ProjectionsTest.TinyNet n = new ProjectionsTest.TinyNet(23)) {
+            double[] s = n.run(n.score).castTo(DataType.DOUBLE).data().asDouble();
+            int want = 0;
+            for (int c = 1; c < s.length; c++) if (s[c] > s[want]) want = c;
+            assertEquals(want, Attributions.predictedClass(n.g, n.x, n.score, n.image));
+        }
+    }
+
+    @Test void upsamplingIsBilinearWithCornersAligned() {
+        // a 2x2 map (one channel of two) to 3x3: corners kept, edge midpoints the mean of two, the centre of four
+        double[] a = {1, 9, 3, 9, 5, 9, 11, 9};                                  // [2, 2, 2], channel 0: 1 3 / 5 11
+        assertArrayEquals(new double[] {1, 2, 3, 3, 5, 7, 5, 8, 11}, Attributions.upsample(a, 2, 2, 2, 0, 3, 3), 1e-12);
+        assertArrayEquals(new double[] {9, 9, 9, 9}, Attributions.upsample(a, 2, 2, 2, 1, 2, 2), 1e-12);
+    }
+
+    /** Score-CAM on the tiny net against a naive loop: one forward pass per masked image, softmax, weighted sum. */
+    @Test void scoreCamEqualsANaiveLoopOfForwardPasses() {
+        try (ProjectionsTest.TinyNet n = new ProjectionsTest.TinyNet(22)) {
+            double[] a = n.run(n.c2).castTo(DataType.DOUBLE).data().asDouble();          // [1, 3, 3, 4]
+            double[] x = n.image.castTo(DataType.DOUBLE).data().asDouble();               // [1, 9, 9, 2]
+            for (int cls : new int[] {0, 3}) {
+                double[] s = new double[4];
+                for (int k = 0; k < 4; k++) {
+                    double[] up = new double[81];
+                    for (int y = 0; y < 9; y++) {
+                        for (int xx = 0; xx < 9; xx++) {                              // 3 -> 9, corners aligned: step 1/4 cell
+                            double sy = y / 4.0, sx = xx / 4.0;
+                            int y0 = Math.min((int) sy, 1), x0 = Math.min((int) sx, 1);
+                            double fy = sy - y0, fx = sx - x0;
+                            up[y * 9 + xx] = (1 - fy) * ((1 - fx) * a[(y0 * 3 + x0) * 4 + k] + fx * a[(y0 * 3 + x0 + 1) * 4 + k])
+                                    + fy * ((1 - fx) * a[((y0 + 1) * 3 + x0) * 4 + k] + fx * a[((y0 + 1) * 3 + x0 + 1) * 4 + k]);
+                        }
+                    }
+                    double lo = java.util.Arrays.stream(up).min().getAsDouble(), hi = java.util.Arrays.stream(up).max().getAsDouble();
+                    double[] img = x.clone();
+                    for (int p = 0; p < 81; p++) for (int c = 0; c < 2; c++) img[p * 2 + c] *= hi > lo ? (up[p] - lo) / (hi - lo) : 0;
+                    INDArray masked = Nd4j.create(img, new long[] {1, 9, 9, 2}, 'c').castTo(DataType.FLOAT);
+                    s[k] = n.g.run(n.score, Map.of(n.x, masked)).getDouble(0, cls);
+                }
+                double max = java.util.Arrays.stream(s).max().getAsDouble(), z = 0;
+                for (double v : s) z += Math.exp(v - max);
+                double[] want = new double[9];
+                for (int p = 0; p < 9; p++) {
+                    double v = 0;
+                    for (int k = 0; k < 4; k++) v += Math.exp(s[k] - max) / z * a[p * 4 + k];
+                    want[p] = Math.max(v, 0);
+                }
+                INDArray got = Attributions.scoreCam(n.g, n.x, n.c2, n.score, n.image, cls);
+                assertArrayEquals(want, got.data().asDouble(), 1e-9, "Score-CAM class " + cls);
+                assertTrue(got.maxNumber().doubleValue() > 0, "Score-CAM class " + cls + " is all zero");
+            }
+        }
+    }
+
     @Test void optionsOutOfRangeAreRefusedWithTheRule() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Attributions.check(four.layer(HEAD), 0, 0, 1, 0.1));
