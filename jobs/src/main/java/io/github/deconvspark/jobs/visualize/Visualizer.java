@@ -94,7 +94,7 @@ public final class Visualizer implements AutoCloseable {
         long fixed = m.declaredBatch();
         if (fixed > 1) {
             throw new IllegalArgumentException("visualize: the model's input " + m.input().name() + " has a fixed batch dimension of " + fixed
-                    + "; projections run one image at a time, so the batch dimension must be -1 (any) or 1");
+                    + "; the scan and the projections run --batch images per pass, so the batch dimension must be -1 (any) or 1");
         }
         if (fixed == 1 && batch != 1) {
             throw new IllegalArgumentException("visualize: --batch " + batch + ", but the model's input " + m.input().name()

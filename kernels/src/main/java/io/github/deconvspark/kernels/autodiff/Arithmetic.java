@@ -88,7 +88,7 @@ final class Arithmetic {
             if (vs.length == 0 || vs[vs.length - 1] != c || vec.length() != c) return null;
             // float32: one oneDNN pass into a new array (commutative ops with the vector on either side).
             if (!vecFirst || kind == Kind.ADD || kind == Kind.MUL) {
-                INDArray fast = DnnlBinary.rows(dnnlOp(), full, vec);
+                INDArray fast = DnnlBinary.rows(DnnlBinary.Op.valueOf(kind.name()), full, vec);
                 if (fast != null) return fast;
             }
             // One fresh C-order copy, computed in place through a [rows, C] view of it: the result is
@@ -109,15 +109,6 @@ final class Arithmetic {
                 }
             }
             return out;
-        }
-
-        private DnnlBinary.Op dnnlOp() {
-            return switch (kind) {
-                case ADD -> DnnlBinary.Op.ADD;
-                case SUB -> DnnlBinary.Op.SUB;
-                case MUL -> DnnlBinary.Op.MUL;
-                case DIV -> DnnlBinary.Op.DIV;
-            };
         }
 
         @Override public Tensor[] backward(Backward bw) {

@@ -205,6 +205,11 @@ public final class Graph implements AutoCloseable {
         boolean[] mine = new boolean[n];
         boolean[] done = new boolean[n];         // computed ahead, fused with the node before it (Fusion)
         int[] consumer = Fusion.ENABLED ? Fusion.consumers(snapshot, needed, feeds) : null;
+        java.util.function.Function<Tensor, INDArray> known = x -> {       // what a fusion may read ahead
+            if (values[x.id] != null) return values[x.id];
+            INDArray leaf = feeds.containsKey(x) ? feeds.get(x) : x.op == null ? x.value : null;
+            return leaf == null || !Arrays2.dense(leaf) ? null : leaf;      // the run makes its own copy later
+        };
         try {
             for (int id = 0; id < n; id++) {
                 if (!needed[id]) continue;
@@ -222,11 +227,7 @@ public final class Graph implements AutoCloseable {
                 if (!done[id]) {
                     INDArray[] in = new INDArray[t.inputs.length];
                     for (int i = 0; i < in.length; i++) in[i] = values[t.inputs[i].id];
-                    Fusion.Fused f = consumer == null ? null : fused(t, in, snapshot, consumer, uses, fetched, x -> {
-                        if (values[x.id] != null) return values[x.id];
-                        INDArray leaf = feeds.containsKey(x) ? feeds.get(x) : x.op == null ? x.value : null;
-                        return leaf == null || !Arrays2.dense(leaf) ? null : leaf;      // the run makes its own copy later
-                    });
+                    Fusion.Fused f = consumer == null ? null : fused(t, in, snapshot, consumer, uses, fetched, known);
                     if (f == null) {
                         values[id] = normalize(t, forward(t, in), in);
                         mine[id] = true;

@@ -226,31 +226,24 @@ public final class Dnnl {
     }
 
     private static void execute(dnnl_primitive prim, dnnl_stream stream, int a0, dnnl_memory m0, int a1, dnnl_memory m1) {
-        dnnl_exec_arg_t args = new dnnl_exec_arg_t(2);
-        args.position(0).arg(a0).memory(m0);
-        args.position(1).arg(a1).memory(m1);
-        check(dnnl_primitive_execute(prim, stream, 2, args.position(0)), "reorder execute");
-        args.close();
+        execute(prim, stream, new int[] {a0, a1}, new dnnl_memory[] {m0, m1});
     }
 
     static void execute(dnnl_primitive prim, dnnl_stream stream, int a0, dnnl_memory m0, int a1, dnnl_memory m1,
                         int a2, dnnl_memory m2) {
-        dnnl_exec_arg_t args = new dnnl_exec_arg_t(3);
-        args.position(0).arg(a0).memory(m0);
-        args.position(1).arg(a1).memory(m1);
-        args.position(2).arg(a2).memory(m2);
-        check(dnnl_primitive_execute(prim, stream, 3, args.position(0)), "execute");
-        args.close();
+        execute(prim, stream, new int[] {a0, a1, a2}, new dnnl_memory[] {m0, m1, m2});
     }
 
     static void execute(dnnl_primitive prim, dnnl_stream stream, int a0, dnnl_memory m0, int a1, dnnl_memory m1,
                         int a2, dnnl_memory m2, int a3, dnnl_memory m3) {
-        dnnl_exec_arg_t args = new dnnl_exec_arg_t(4);
-        args.position(0).arg(a0).memory(m0);
-        args.position(1).arg(a1).memory(m1);
-        args.position(2).arg(a2).memory(m2);
-        args.position(3).arg(a3).memory(m3);
-        check(dnnl_primitive_execute(prim, stream, 4, args.position(0)), "execute");
+        execute(prim, stream, new int[] {a0, a1, a2, a3}, new dnnl_memory[] {m0, m1, m2, m3});
+    }
+
+    /** Runs a primitive with its arguments: kinds[i] (DNNL_ARG_...) is memories[i]. */
+    private static void execute(dnnl_primitive prim, dnnl_stream stream, int[] kinds, dnnl_memory[] memories) {
+        dnnl_exec_arg_t args = new dnnl_exec_arg_t(kinds.length);
+        for (int i = 0; i < kinds.length; i++) args.position(i).arg(kinds[i]).memory(memories[i]);
+        check(dnnl_primitive_execute(prim, stream, kinds.length, args.position(0)), "execute");
         args.close();
     }
 

@@ -98,10 +98,7 @@ public final class Attributions {
     /** The predicted class of one image: the index of its largest score (the first on ties), for "the predicted class" targets. */
     public static int predictedClass(Graph graph, Tensor input, Tensor scoreTensor, INDArray image) {
         check(scoreTensor, 0, 1, 1, 0);
-        INDArray x = single(image, input);
-        INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
-        batch.putSlice(0, x.castTo(input.dataType()));
-        INDArray s = graph.run(scoreTensor, Map.of(input, batch));
+        INDArray s = graph.run(scoreTensor, Map.of(input, packed(input, List.of(single(image, input)), 0)));
         int best = 0;
         for (int c = 1; c < s.size(1); c++) if (s.getDouble(0, c) > s.getDouble(0, best)) best = c;
         return best;
@@ -208,14 +205,8 @@ public final class Attributions {
      * (0 where g is 0), weights w_k = sum_ij a relu(g), map = relu(sum_k w_k A_k). [h, w], float64.
      */
     public static INDArray gradCamPlusPlus(Graph graph, Tensor input, Tensor layer, Tensor scoreTensor, INDArray image, int classIndex) {
-        String m = "gradCam++";
-        check(scoreTensor, classIndex, 1, 1, 0);
-        Projections.checkGraph(m, graph, input, "input");
-        Projections.checkLayer(m, graph, layer, true);
-        INDArray x = single(image, input);
+        INDArray batch = camInputs("gradCam++", graph, input, layer, scoreTensor, image, classIndex);
         Projections.Built built = Projections.build(graph, ReluRule.GRADIENT, "gradCam", layer, scoreTensor, "score tensor");
-        INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
-        batch.putSlice(0, x.castTo(input.dataType()));
         INDArray seed = Nd4j.zeros(scoreTensor.dataType(), scoreTensor.shape());
         seed.putScalar(new long[] {0, classIndex}, 1.0);
         List<INDArray> out = graph.run(List.of(layer, built.grad()), Map.of(input, batch, built.seed(), seed));
@@ -245,13 +236,8 @@ public final class Attributions {
      * batch. [h, w], float64.
      */
     public static INDArray scoreCam(Graph graph, Tensor input, Tensor layer, Tensor scoreTensor, INDArray image, int classIndex) {
-        String m = "scoreCam";
-        check(scoreTensor, classIndex, 1, 1, 0);
-        Projections.checkGraph(m, graph, input, "input");
-        Projections.checkLayer(m, graph, layer, true);
+        INDArray batch = camInputs("scoreCam", graph, input, layer, scoreTensor, image, classIndex);
         INDArray x = single(image, input).castTo(DataType.DOUBLE);
-        INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
-        batch.putSlice(0, x.castTo(input.dataType()));
         double[] a = graph.run(layer, Map.of(input, batch)).slice(0).castTo(DataType.DOUBLE).dup('c').data().asDouble();
         int h = (int) layer.size(1), w = (int) layer.size(2), k = (int) layer.size(3);
         int bigH = (int) x.size(0), bigW = (int) x.size(1), c = (int) x.size(2);
@@ -282,6 +268,15 @@ public final class Attributions {
             map[p] = Math.max(v, 0);
         }
         return Nd4j.create(map, new long[] {h, w}, 'c');
+    }
+
+    /** Checks a CAM method's arguments; the image in slot 0 of an input batch (the other slots zero). */
+    private static INDArray camInputs(String m, Graph graph, Tensor input, Tensor layer, Tensor scoreTensor, INDArray image,
+                                      int classIndex) {
+        check(scoreTensor, classIndex, 1, 1, 0);
+        Projections.checkGraph(m, graph, input, "input");
+        Projections.checkLayer(m, graph, layer, true);
+        return packed(input, List.of(single(image, input)), 0);
     }
 
     /** Channel ch of a [h, w, k] map, bilinear to [bigH, bigW] with corners aligned (torch's UpsamplingBilinear2d). */
@@ -317,9 +312,7 @@ public final class Attributions {
         double[] out = new double[inputs.size()];
         for (int from = 0; from < inputs.size(); from += b) {
             int n = Math.min(b, inputs.size() - from);
-            INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
-            for (int i = 0; i < n; i++) batch.putSlice(i, inputs.get(from + i).castTo(input.dataType()));
-            INDArray s = graph.run(scoreTensor, Map.of(input, batch));
+            INDArray s = graph.run(scoreTensor, Map.of(input, packed(input, inputs, from)));
             for (int i = 0; i < n; i++) out[from + i] = s.getDouble(i, classIndex);
         }
         return out;
@@ -356,26 +349,36 @@ public final class Attributions {
         Projections.checkGraph(m, graph, scoreTensor, "score tensor");
         check(scoreTensor, classIndex, 1, 1, 0);
         int b = (int) input.size(0);
-        long[] one = Arrays.copyOfRange(input.shape(), 1, input.rank());
         Projections.Built built = Projections.build(graph, ReluRule.GRADIENT, "saliency", input, scoreTensor, "score tensor");
         INDArray[] out = new INDArray[inputs.size()];
         for (int from = 0; from < inputs.size(); from += b) {
             int n = Math.min(b, inputs.size() - from);
-            INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
+            INDArray batch = packed(input, inputs, from);
             INDArray seed = Nd4j.zeros(scoreTensor.dataType(), scoreTensor.shape());
-            for (int i = 0; i < n; i++) {
-                INDArray xi = inputs.get(from + i);
-                if (!Arrays.equals(xi.shape(), one)) {
-                    throw new IllegalArgumentException(m + ": an image of shape " + Arrays.toString(xi.shape()) + ", the input "
-                            + input.name() + " takes " + Arrays.toString(one) + " per image");
-                }
-                batch.putSlice(i, xi.castTo(input.dataType()));
-                seed.putScalar(new long[] {i, classIndex}, 1.0);
-            }
+            for (int i = 0; i < n; i++) seed.putScalar(new long[] {i, classIndex}, 1.0);
             INDArray g = graph.run(built.grad(), Map.of(input, batch, built.seed(), seed)).castTo(DataType.DOUBLE);
             for (int i = 0; i < n; i++) out[from + i] = g.slice(i).dup('c');
         }
         return out;
+    }
+
+    /**
+     * An input batch of the input's type holding inputs[from], inputs[from + 1], ... (each [H, W, C]) in its slots, as
+     * many as fit; the slots past the last input zero.
+     */
+    private static INDArray packed(Tensor input, List<INDArray> inputs, int from) {
+        long[] one = Arrays.copyOfRange(input.shape(), 1, input.rank());
+        INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
+        int n = (int) Math.min(input.size(0), inputs.size() - from);
+        for (int i = 0; i < n; i++) {
+            INDArray xi = inputs.get(from + i);
+            if (!Arrays.equals(xi.shape(), one)) {
+                throw new IllegalArgumentException("attributions: an image of shape " + Arrays.toString(xi.shape()) + ", the input "
+                        + input.name() + " takes " + Arrays.toString(one) + " per image");
+            }
+            batch.putSlice(i, xi.castTo(input.dataType()));
+        }
+        return batch;
     }
 
     /** An image [1, H, W, C] or [H, W, C] as [H, W, C], checked against the input's per-image shape. */

@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Back-projection of activations to pixel space (docs SEMANTICS.md, "Visualization") for any CNN on the
@@ -87,12 +85,7 @@ public final class Projections {
         String m = "saliency";
         INDArray img = checkInput(m, graph, input, image);
         checkScore(m, graph, scoreTensor, classIndex);
-        Built b = build(graph, ReluRule.GRADIENT, m, input, scoreTensor, "score tensor");
-        INDArray seed = Nd4j.zeros(scoreTensor.dataType(), scoreTensor.shape());
-        seed.putScalar(new long[] {0, classIndex}, 1.0);
-        List<INDArray> out = graph.run(List.of(scoreTensor, b.grad()), Map.of(input, img, b.seed(), seed));
-        INDArray sal = Transforms.abs(out.get(1), true).max(3);
-        return new Projection(sal, out.get(0).getDouble(0, classIndex), -1, -1);
+        return BatchProjections.saliency(graph, input, scoreTensor, img, new int[] {classIndex}).get(0);
     }
 
     /**
@@ -105,16 +98,7 @@ public final class Projections {
         INDArray img = checkInput(m, graph, input, image);
         checkLayer(m, graph, layer, false);
         checkScore(m, graph, scoreTensor, classIndex);
-        Built b = build(graph, ReluRule.GRADIENT, m, layer, scoreTensor, "score tensor");
-        INDArray seed = Nd4j.zeros(scoreTensor.dataType(), scoreTensor.shape());
-        seed.putScalar(new long[] {0, classIndex}, 1.0);
-        List<INDArray> out = graph.run(List.of(scoreTensor, layer, b.grad()), Map.of(input, img, b.seed(), seed));
-        INDArray a = out.get(1), g = out.get(2);
-        INDArray weights = g.mean(1, 2);                                   // [1, C]
-        long n = a.size(0), h = a.size(1), w = a.size(2), c = a.size(3);
-        INDArray weighted = a.mul(weights.reshape(n, 1, 1, c));             // broadcast over h, w
-        INDArray map = Transforms.relu(weighted.sum(3), false);            // [1, h, w]
-        return new Projection(map.reshape(n, h, w), out.get(0).getDouble(0, classIndex), -1, -1);
+        return BatchProjections.gradCam(graph, input, layer, scoreTensor, img, new int[] {classIndex}).get(0);
     }
 
     /**
@@ -142,14 +126,14 @@ public final class Projections {
         INDArray img = checkInput(m, graph, input, image);
         checkChannel(m, graph, layer, channel);
         checkPosition(m, layer, y, x);
-        return seeded(graph, build(graph, rule, m, input, layer, "layer"), input, img, layer, channel, value, y, x);
+        return seeded(rule, graph, input, img, layer, channel, value, y, x);
     }
 
     private static Projection project(String m, Graph graph, Tensor input, Tensor layer, INDArray image, int channel,
                                       ReluRule rule) {
         INDArray img = checkInput(m, graph, input, image);
         checkChannel(m, graph, layer, channel);
-        Built b = build(graph, rule, m, input, layer, "layer");
+        build(graph, rule, m, input, layer, "layer");       // refuses a layer that does not depend on the input, before any work
         INDArray act = graph.run(layer, Map.of(input, img));
         long h = act.size(1), w = act.size(2);
         double best = Double.NEGATIVE_INFINITY;
@@ -168,15 +152,13 @@ public final class Projections {
             throw new IllegalArgumentException(m + ": channel " + channel + " of layer " + layer.name()
                     + " holds a non-finite maximum " + best + " for this image");
         }
-        return seeded(graph, b, input, img, layer, channel, best, by, bx);
+        return seeded(rule, graph, input, img, layer, channel, best, by, bx);
     }
 
-    private static Projection seeded(Graph graph, Built b, Tensor input, INDArray img, Tensor layer, int channel, double value,
+    private static Projection seeded(ReluRule rule, Graph graph, Tensor input, INDArray img, Tensor layer, int channel, double value,
                                      int y, int x) {
-        INDArray seed = Nd4j.zeros(layer.dataType(), layer.shape());
-        seed.putScalar(new long[] {0, y, x, channel}, value);
-        INDArray proj = graph.run(b.grad(), Map.of(input, img, b.seed(), seed));
-        return new Projection(proj, value, y, x);
+        return BatchProjections.projectSeeded(rule, graph, input, layer, img, new int[] {channel}, new int[] {y}, new int[] {x},
+                new double[] {value}).get(0);
     }
 
     static void checkPosition(String m, Tensor layer, int y, int x) {
