@@ -344,10 +344,18 @@ public final class Attributions {
      * float64 [H, W, C] each (float32 gradients widened exactly).
      */
     static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int classIndex) {
+        int[] classes = new int[inputs.size()];
+        Arrays.fill(classes, classIndex);
+        check(scoreTensor, classIndex, 1, 1, 0);
+        return gradients(graph, input, scoreTensor, inputs, classes);
+    }
+
+    /** As above, input i's gradient of score[classes[i]]. */
+    static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int[] classes) {
         String m = "attributions";
         Projections.checkGraph(m, graph, input, "input");
         Projections.checkGraph(m, graph, scoreTensor, "score tensor");
-        check(scoreTensor, classIndex, 1, 1, 0);
+        for (int c : classes) check(scoreTensor, c, 1, 1, 0);
         int b = (int) input.size(0);
         Projections.Built built = Projections.build(graph, ReluRule.GRADIENT, "saliency", input, scoreTensor, "score tensor");
         INDArray[] out = new INDArray[inputs.size()];
@@ -355,7 +363,7 @@ public final class Attributions {
             int n = Math.min(b, inputs.size() - from);
             INDArray batch = packed(input, inputs, from);
             INDArray seed = Nd4j.zeros(scoreTensor.dataType(), scoreTensor.shape());
-            for (int i = 0; i < n; i++) seed.putScalar(new long[] {i, classIndex}, 1.0);
+            for (int i = 0; i < n; i++) seed.putScalar(new long[] {i, classes[from + i]}, 1.0);
             INDArray g = graph.run(built.grad(), Map.of(input, batch, built.seed(), seed)).castTo(DataType.DOUBLE);
             for (int i = 0; i < n; i++) out[from + i] = g.slice(i).dup('c');
         }
@@ -366,7 +374,7 @@ public final class Attributions {
      * An input batch of the input's type holding inputs[from], inputs[from + 1], ... (each [H, W, C]) in its slots, as
      * many as fit; the slots past the last input zero.
      */
-    private static INDArray packed(Tensor input, List<INDArray> inputs, int from) {
+    static INDArray packed(Tensor input, List<INDArray> inputs, int from) {
         long[] one = Arrays.copyOfRange(input.shape(), 1, input.rank());
         INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
         int n = (int) Math.min(input.size(0), inputs.size() - from);

@@ -77,6 +77,21 @@ public final class BatchProjections {
         return new Batch(maps, values.clone(), ys.clone(), xs.clone());
     }
 
+    /**
+     * Deconvnet or guided projections of class scores (as Grad-CAM's guided backprop): slot i seeded with 1 at
+     * {@code classes[i]} of the score tensor, the signed input-shaped maps [B, H, W, C].
+     */
+    public static Batch classSeeded(ReluRule rule, Graph graph, Tensor input, Tensor scoreTensor, INDArray images, int[] classes) {
+        String m = rule == ReluRule.GUIDED ? "guided" : "deconvnet";
+        INDArray img = Projections.checkInput(m, graph, input, images, true);
+        Projections.checkGraph(m, graph, scoreTensor, "score tensor");
+        int n = targets(m, input, scoreTensor, classes.length);
+        Built b = Projections.build(graph, rule, m, input, scoreTensor, "score tensor");
+        INDArray seed = classSeed(m, graph, scoreTensor, classes);
+        List<INDArray> out = graph.run(List.of(scoreTensor, b.grad()), Map.of(input, img, b.seed(), seed));
+        return new Batch(out.get(1), scores(out.get(0), classes), minusOnes(n), minusOnes(n));
+    }
+
     /** Saliency maps: slot i's max over colour channels of |d score[i, classes[i]] / d image[i]|, [B, H, W]. */
     public static Batch saliency(Graph graph, Tensor input, Tensor scoreTensor, INDArray images, int[] classes) {
         String m = "saliency";
