@@ -39,8 +39,9 @@ final class Gallery {
                 .append(".pair{display:flex}\n.grid img{width:72px;height:72px;object-fit:contain;background:#888;image-rendering:pixelated}\n")
                 .append("figcaption{font-size:.75em;color:#555}\n table{border-collapse:collapse;font-size:.85em}\n")
                 .append("td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}\n#status{color:#555}\n")
+                .append(".methods img{width:96px;height:96px;object-fit:contain;background:#888;image-rendering:pixelated}\n")
                 .append("</style></head>\n<body>\n");
-        h.append("<h1>").append(esc(title)).append("</h1>\n<p>Method <b>").append(esc(plan.method())).append("</b>; model <code>")
+        h.append("<h1>").append(esc(title)).append("</h1>\n<p>").append(plan.methods().size() > 1 ? "Methods" : "Method").append(" <b>").append(esc(plan.method())).append("</b>; model <code>")
                 .append(esc(model)).append("</code> (SHA-256 ").append(plan.modelSha256(), 0, 12).append("&hellip;); ")
                 .append(s.images()).append(" images, ").append(s.projections()).append(" projections, ").append(s.rejects())
                 .append(" rejected files; ").append(String.format(Locale.ROOT, "%.1f s", s.seconds())).append(".</p>\n");
@@ -54,6 +55,10 @@ final class Gallery {
             h.append("<h2>").append(esc(layer.getKey())).append("</h2>\n");
             for (Map.Entry<Integer, List<Row>> unit : layer.getValue().entrySet()) {
                 h.append("<div class=\"unit\"><h3>").append(perMap ? "feature map " : "class ").append(unit.getKey()).append("</h3>\n");
+                if (plan.methods().size() > 1) {
+                    sideBySide(h, plan, unit.getValue(), perMap);
+                    continue;
+                }
                 StringBuilder proj = new StringBuilder(), patch = new StringBuilder();
                 for (Row r : unit.getValue()) {
                     String tip = String.format(Locale.ROOT, "rank %d: %s = %.4g at (%d, %d) in %s", r.<Integer>getAs("rank"),
@@ -96,6 +101,37 @@ final class Gallery {
                 .append("  document.getElementById('status').textContent = ok + ' pictures' + (broken ? ', ' + broken + ' missing' : '') + '.';\n")
                 .append("});\n</script>\n</body></html>\n");
         return h.toString();
+    }
+
+    /** Several methods: a row per rank, the input (patch) then each method's map, in --method order. */
+    private static void sideBySide(StringBuilder h, Visualizer.Plan plan, List<Row> rows, boolean perMap) {
+        Map<Integer, Map<String, Row>> byRank = new java.util.TreeMap<>();
+        for (Row r : rows) byRank.computeIfAbsent(r.<Integer>getAs("rank"), k -> new LinkedHashMap<>()).put(r.getAs("method"), r);
+        h.append("<table class=\"methods\"><tr><th>").append(perMap ? "patch" : "image").append("</th>");
+        for (var m : plan.methods()) h.append("<th>").append(esc(m)).append("</th>");
+        h.append("</tr>\n");
+        Row best = null;
+        for (Map.Entry<Integer, Map<String, Row>> rank : byRank.entrySet()) {
+            Row any = rank.getValue().values().iterator().next();
+            if (best == null) best = any;
+            String tip = String.format(Locale.ROOT, "rank %d: %s = %.4g in %s", rank.getKey(), perMap ? "activation" : "score",
+                    any.<Float>getAs("activation"), Uris.display(any.getAs("image")));
+            h.append("<tr><td><img src=\"").append(esc(any.getAs("patch_file"))).append("\" alt=\"").append(esc(tip)).append("\" title=\"")
+                    .append(esc(tip)).append("\"></td>");
+            for (var m : plan.methods()) {
+                Row r = rank.getValue().get(m.toString());
+                h.append("<td>");
+                if (r != null) {
+                    h.append("<img src=\"").append(esc(r.getAs("projection_file"))).append("\" alt=\"").append(esc(m + ", " + tip))
+                            .append("\" title=\"").append(esc(m + ", " + tip)).append("\">");
+                }
+                h.append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+        h.append("</table>\n");
+        h.append(String.format(Locale.ROOT, "<figcaption>top %s %.4g (%s)</figcaption></div>\n", perMap ? "activation" : "score",
+                best.<Float>getAs("activation"), esc(name(Uris.display(best.getAs("image"))))));
     }
 
     private static String name(String path) {

@@ -60,14 +60,14 @@ final class Projects {
     private static Row write(Visualizer.Projected p, Visualizer.Plan plan, String staging, Configuration conf) {
         Visualizer.Unit u = plan.units().get(p.sel().unit());
         String base = "images/" + u.dir() + "/r" + p.sel().rank();
-        String projFile = base + "-" + plan.method() + ".png", patchFile = base + "-patch.png";
+        String projFile = base + "-" + p.method().toString().replace("+", "p") + ".png", patchFile = base + "-patch.png";
         try {
             Storage.write(staging + "/" + projFile, p.projectionPng(), conf);
-            Storage.write(staging + "/" + patchFile, p.patchPng(), conf);
+            if (p.patchPng() != null) Storage.write(staging + "/" + patchFile, p.patchPng(), conf);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + staging + "/" + projFile + ": " + e.getMessage(), e);
         }
         return RowFactory.create(u.index(), u.label(), u.node(), u.channel(), p.sel().rank(), p.sel().path(), p.sel().value(), p.y(), p.x(),
-                Tables.boxed(p.box()), plan.method().toString(), projFile, patchFile, Tables.boxed(p.shape()), Tables.boxed(p.values()));
+                Tables.boxed(p.box()), p.method().toString(), projFile, patchFile, Tables.boxed(p.shape()), Tables.boxed(p.values()));
     }
 }

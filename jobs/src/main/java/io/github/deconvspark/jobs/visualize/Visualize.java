@@ -13,6 +13,9 @@ import io.github.deconvspark.jobs.inputs.Reject;
 import io.github.deconvspark.jobs.inputs.Uris;
 import io.github.deconvspark.models.Model;
 import io.github.deconvspark.models.load.Models;
+import io.github.deconvspark.models.viz.Attributions;
+import io.github.deconvspark.models.viz.Explainer;
+import io.github.deconvspark.models.viz.Explainer.Method;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Timestamp;
@@ -59,14 +62,30 @@ public final class Visualize {
             new JobConfig.Key("model", null, "the model, local path or URI: ONNX (.onnx), TF.js model.json (graph or layers model, "
                     + "its weight shards beside it), Keras .keras or .h5; --list-layers prints its layers"),
             new JobConfig.Key("output", null, "output folder (replaced atomically when the run completes)"),
-            JobConfig.Key.choice("method", "deconvnet", Method.NAMES, "the visualization method"),
-            new JobConfig.Key("layers", "", "layers to project (deconvnet, guided) or to map (gradcam), comma-separated node names or suffixes"),
+            new JobConfig.Key("method", "deconvnet", "the methods, comma-separated, each run on every selection: " + String.join(", ", Method.NAMES)
+                    + ". Only deconvnet/guided: the top activations of feature maps; any other method: the top-scoring images of --head's "
+                    + "classes (deconvnet/guided then project the class score)"),
+            new JobConfig.Key("layers", "", "layers to project (deconvnet, guided), or the one conv layer of gradcam, gradcam++, scorecam, "
+                    + "guided-gradcam; comma-separated node names or suffixes"),
             new JobConfig.Key("channels", "0-7", "feature maps per layer: all, a-b, or a,b,c"),
             new JobConfig.Key("normalize", "none", "what the model expects of its pixels: " + Normalize.FORMS
                     + " (PyTorch's torchvision models: imagenet)"),
             JobConfig.Key.integer("input-size", 0, 0, 8192, "the image side for a model whose input height/width are dynamic (0: the model's own)"),
-            new JobConfig.Key("head", "", "saliency / gradcam: the pre-softmax class-score layer"),
-            new JobConfig.Key("classes", "all", "saliency / gradcam: classes of the head: all, a-b, or a,b,c"),
+            new JobConfig.Key("head", "", "class methods: the pre-softmax class-score layer"),
+            new JobConfig.Key("classes", "all", "class methods: classes of the head: all, a-b, or a,b,c"),
+            JobConfig.Key.integer("steps", 32, 1, 4096, "ig: integrated gradients' m steps (and smoothgrad over ig)"),
+            JobConfig.Key.choice("riemann", "middle", List.of("left", "right", "middle", "trapezoid"), "ig: the Riemann rule of the steps"),
+            JobConfig.Key.choice("baseline", "black", List.of("black", "blur", "uniform"), "ig: the baseline (black as --normalize sees it, "
+                    + "the image blurred, seeded uniform noise)"),
+            JobConfig.Key.decimal("blur-sigma", "5", 0.01, 999, "ig: the blur baseline's Gaussian sigma in pixels"),
+            JobConfig.Key.integer("samples", 16, 1, 4096, "smoothgrad: noisy samples per image"),
+            JobConfig.Key.decimal("sigma", "0.15", 0, 10, "smoothgrad: the noise's standard deviation as a fraction of the image's range"),
+            JobConfig.Key.choice("smooth-base", "gradient", List.of("gradient", "gradxinput", "ig"), "smoothgrad: the method averaged"),
+            JobConfig.Key.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE, "smoothgrad and the uniform baseline: the noise seed "
+                    + "(mixed with each image's path)"),
+            JobConfig.Key.integer("window", 16, 1, 8192, "occlusion: the square's side in pixels"),
+            JobConfig.Key.integer("stride", 8, 1, 8192, "occlusion: the square's step in pixels"),
+            JobConfig.Key.decimal("occlusion-value", "0", -1e6, 1e6, "occlusion: the value the square is filled with (model input units)"),
             JobConfig.Key.integer("top-k", 9, 1, 10_000, "the k strongest activations per feature map (per class) over the data set"),
             JobConfig.Key.integer("batch", 8, 1, 1024, "images per forward pass in the scan, projections per forward-backward pass"),
             JobConfig.Key.integer("partitions", 0, 0, 1_000_000, "scan partitions (0: 4 per core of the default parallelism)"),
@@ -88,18 +107,58 @@ public final class Visualize {
     }
 
     /** Typed, validated settings. */
-    record Settings(String input, String model, String output, Method method, List<String> layers, String channels, String head,
+    record Settings(String input, String model, String output, List<Method> methods, List<String> layers, String channels, String head,
                     String classes, int topK, int batch, ImagePrep.Limits limits, boolean reuse, String title, int inputSize,
-                    Normalize normalize) {
+                    Normalize normalize, Explainer.Options options) {
         static Settings of(JobConfig c, Configuration conf) {
             String input = Uris.fromUser(c.get("input")), output = Storage.qualify(c.get("output"), conf);
             Storage.requireApart(input, output, "visualize");
-            return new Settings(input, Uris.fromUser(c.get("model")), output, Method.of(c.choice("method")), c.list("layers"),
+            return new Settings(input, Uris.fromUser(c.get("model")), output, Visualize.methods(c), c.list("layers"),
                     c.get("channels"), c.get("head"), c.get("classes"), c.getInt("top-k"), c.getInt("batch"),
                     new ImagePrep.Limits(c.getLong("max-image-pixels"), c.getInt("min-image-side"),
                             c.getLong("max-file-bytes"), c.getDouble("decode-seconds")),
-                    c.getBool("reuse"), c.get("title"), c.getInt("input-size"), Visualize.normalize(c));
+                    c.getBool("reuse"), c.get("title"), c.getInt("input-size"), Visualize.normalize(c), Visualize.options(c));
         }
+    }
+
+    /** --method: known names, each once. */
+    static List<Method> methods(JobConfig c) {
+        List<Method> out = new ArrayList<>();
+        for (String name : c.list("method")) {
+            Method m;
+            try {
+                m = Method.of(name.trim());
+            } catch (IllegalArgumentException e) {
+                throw new JobConfig.ConfigException("visualize: --method '" + name + "' is not one of " + Method.NAMES);
+            }
+            if (out.contains(m)) throw new JobConfig.ConfigException("visualize: --method names " + m + " twice");
+            out.add(m);
+        }
+        if (out.isEmpty()) throw new JobConfig.ConfigException("visualize: --method is empty; use one or more of " + Method.NAMES);
+        return out;
+    }
+
+    /** The methods' options (ranges checked by the keys; against the model by the plan). */
+    static Explainer.Options options(JobConfig c) {
+        Attributions.Base base = switch (c.choice("smooth-base")) {
+            case "gradxinput" -> Attributions.Base.GRADIENT_X_INPUT;
+            case "ig" -> Attributions.Base.INTEGRATED_GRADIENTS;
+            default -> Attributions.Base.GRADIENT;
+        };
+        return new Explainer.Options(null, c.getInt("steps"), Attributions.Riemann.valueOf(c.choice("riemann").toUpperCase(java.util.Locale.ROOT)),
+                Explainer.Baseline.valueOf(c.choice("baseline").toUpperCase(java.util.Locale.ROOT)), null, c.getDouble("blur-sigma"),
+                c.getInt("samples"), c.getDouble("sigma"), base, c.getLong("seed"), c.getInt("window"), c.getInt("stride"),
+                c.getDouble("occlusion-value"));
+    }
+
+    /**
+     * Configuration-time checks, before a Spark session: the settings, and for a model on the local file system the
+     * plan itself (layers, head, classes, every method's options against the model).
+     */
+    static Integer checkEarly(JobConfig c) {
+        Settings st = Settings.of(c, new Configuration());
+        if (Uris.isLocal(st.model())) plan(st, new Configuration());
+        return null;
     }
 
     private static Normalize normalize(JobConfig c) {
@@ -112,7 +171,7 @@ public final class Visualize {
 
     /** bin/deconv-spark visualize ...: returns the exit code. */
     public static int main(String[] args) {
-        return Jobs.main("visualize", KEYS, args, Jobs.Options.NONE.layers("model", "input-size"), (spark, cfg) -> {
+        return Jobs.main("visualize", KEYS, args, Jobs.Options.NONE.layers("model", "input-size").local(Visualize::checkEarly), (spark, cfg) -> {
             Summary s = run(spark, cfg);
             System.out.printf("visualize: %d images, %d projections, %d rejects (%d reused, %d scanned) in %.1f s, %.1f images/s%n",
                     s.images(), s.projections(), s.rejects(), s.reused(), s.scanned(), s.seconds(), s.imagesPerSecond());
@@ -162,8 +221,10 @@ public final class Visualize {
     private static Visualizer.Plan plan(Settings st, Configuration conf) {
         int[] hw = st.inputSize() > 0 ? new int[] {st.inputSize(), st.inputSize()} : null;
         try (Model m = Models.load(Storage.localModel(st.model(), conf), 1, org.nd4j.linalg.api.buffer.DataType.FLOAT, hw)) {
-            return Visualizer.plan(m, st.method(), st.layers(), st.channels(), st.head(), st.classes(), st.batch(), st.inputSize(),
-                    st.normalize());
+            return Visualizer.plan(m, st.methods(), st.layers(), st.channels(), st.head(), st.classes(), st.batch(), st.inputSize(),
+                    st.normalize(), st.options());
+        } catch (IllegalArgumentException e) {
+            throw new JobConfig.ConfigException(e.getMessage());
         } catch (IOException | UncheckedIOException e) {
             throw new JobConfig.ConfigException("visualize: --model " + Uris.display(st.model()) + ": " + e.getMessage());
         }

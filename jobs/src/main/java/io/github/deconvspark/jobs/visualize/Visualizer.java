@@ -7,6 +7,8 @@ import io.github.deconvspark.kernels.autodiff.Tensor;
 import io.github.deconvspark.models.Model;
 import io.github.deconvspark.models.load.Models;
 import io.github.deconvspark.models.viz.BatchProjections;
+import io.github.deconvspark.models.viz.Explainer;
+import io.github.deconvspark.models.viz.Explainer.Method;
 import io.github.deconvspark.models.viz.ReceptiveField;
 import java.io.IOException;
 import java.io.Serializable;
@@ -41,14 +43,21 @@ public final class Visualizer implements AutoCloseable {
         }
     }
 
-    /** What to compute, resolved against the model (on the driver) and shipped to executors. */
     /**
+     * What to compute, resolved against the model (on the driver) and shipped to executors.
+     *
+     * @param methods   the methods, each run on every selection (several per pass: --method a,b,c)
+     * @param options   the methods' options, the CAM methods' layer resolved to its node
      * @param inputSize the image side a model with a dynamic spatial size is loaded with (--input-size), 0 for the model's own
      * @param normalize what the model expects of its pixels (--normalize)
      */
-    public record Plan(Method method, List<Unit> units, int size, String modelSha256, int batch, int inputSize, Normalize normalize)
-            implements Serializable {
-        public boolean perFeatureMap() { return method.perFeatureMap(); }
+    public record Plan(List<Method> methods, List<Unit> units, int size, String modelSha256, int batch, int inputSize, Normalize normalize,
+                       Explainer.Options options) implements Serializable {
+        /** Only deconvnet and guided: units are feature maps; any other method makes them classes of the head. */
+        public boolean perFeatureMap() { return methods.stream().allMatch(Method::takesUnits); }
+
+        /** The methods as --method names them, comma-separated. */
+        public String method() { return String.join(",", methods.stream().map(Method::toString).toList()); }
 
         /** {h, w} to load the model with, or null for its own size. */
         public int[] inputHw() { return inputSize > 0 ? new int[] {inputSize, inputSize} : null; }
@@ -58,7 +67,8 @@ public final class Visualizer implements AutoCloseable {
     public record Selection(int unit, int rank, String path, float value, int position) implements Serializable {}
 
     /** One projection, ready to write. */
-    public record Projected(Selection sel, int y, int x, int[] box, int[] shape, float[] values, byte[] projectionPng,
+    /** One method's map of a selection; {@code patchPng} null when another method of the same selection wrote it. */
+    public record Projected(Selection sel, Method method, int y, int x, int[] box, int[] shape, float[] values, byte[] projectionPng,
                             byte[] patchPng) {}
 
     private final Plan plan;
@@ -84,12 +94,16 @@ public final class Visualizer implements AutoCloseable {
      * option, the value, and the legal values.
      */
     public static Plan plan(Model m, Method method, List<String> layers, String channels, String head, String classes, int batch) {
-        return plan(m, method, layers, channels, head, classes, batch, 0, Normalize.NONE);
+        return plan(m, List.of(method), layers, channels, head, classes, batch, 0, Normalize.NONE, Explainer.Options.defaults());
     }
 
-    /** As above, for a model loaded with {@code inputSize} (0: its own) whose pixels are normalized as {@code normalize}. */
-    public static Plan plan(Model m, Method method, List<String> layers, String channels, String head, String classes, int batch,
-                            int inputSize, Normalize normalize) {
+    /**
+     * As above for several methods, a model loaded with {@code inputSize} (0: its own) whose pixels are normalized as
+     * {@code normalize}. Only deconvnet and guided: feature-map units of {@code layers}; otherwise class units of the
+     * head (deconvnet and guided then project the class score), and the CAM methods map the one layer of {@code layers}.
+     */
+    public static Plan plan(Model m, List<Method> methods, List<String> layers, String channels, String head, String classes, int batch,
+                            int inputSize, Normalize normalize, Explainer.Options options) {
         int size = inputSize(m);
         long fixed = m.declaredBatch();
         if (fixed > 1) {
@@ -100,37 +114,36 @@ public final class Visualizer implements AutoCloseable {
             throw new IllegalArgumentException("visualize: --batch " + batch + ", but the model's input " + m.input().name()
                     + " has a fixed batch dimension of 1: use --batch 1");
         }
+        if (methods.isEmpty()) throw new IllegalArgumentException("visualize: --method is empty; use one or more of " + Method.NAMES);
         List<Unit> units = new ArrayList<>();
-        switch (method) {
-            case DECONVNET, GUIDED -> {
-                if (layers.isEmpty()) throw new IllegalArgumentException("visualize: --layers is empty; give one or more layers, e.g. "
-                        + String.join(",", featureLayers(m).subList(0, Math.min(3, featureLayers(m).size()))));
-                for (String l : layers) {
-                    String node = resolve(m, l, "layers");
-                    Tensor t = m.layer(node);
-                    requireFeatureMap(m, t, l);
-                    for (int c : indices(channels, (int) t.size(3), "channels", l)) units.add(new Unit(units.size(), node, l, c, null));
+        Explainer.Options o = options;
+        if (methods.stream().allMatch(Method::takesUnits)) {
+            if (layers.isEmpty()) throw new IllegalArgumentException("visualize: --layers is empty; give one or more layers, e.g. "
+                    + String.join(",", featureLayers(m).subList(0, Math.min(3, featureLayers(m).size()))));
+            for (String l : layers) {
+                String node = resolve(m, l, "layers");
+                Tensor t = m.layer(node);
+                requireFeatureMap(m, t, l);
+                for (int c : indices(channels, (int) t.size(3), "channels", l)) units.add(new Unit(units.size(), node, l, c, null));
+            }
+        } else {
+            String hn = resolve(m, head, "head");
+            int classesN = classes(m, hn, head);
+            if (methods.stream().anyMatch(Method::needsLayer)) {
+                String cams = String.join(",", methods.stream().filter(Method::needsLayer).map(Method::toString).toList());
+                if (layers.size() != 1) {
+                    throw new IllegalArgumentException("visualize: " + cams + " map one convolutional layer: give it as --layers (got "
+                            + (layers.isEmpty() ? "none" : layers) + "); layers with feature maps: " + featureLayers(m));
                 }
+                String node = resolve(m, layers.get(0), "layers");
+                requireFeatureMap(m, m.layer(node), layers.get(0));
+                o = o.withLayer(node);
             }
-            case SALIENCY -> {
-                String hn = resolve(m, head, "head");
-                int classesN = classes(m, hn, head);
-                for (int c : indices(classes, classesN, "classes", head)) units.add(new Unit(units.size(), hn, head, c, hn));
-            }
-            case GRADCAM -> {
-                String hn = resolve(m, head, "head");
-                int classesN = classes(m, hn, head);
-                if (layers.isEmpty()) throw new IllegalArgumentException("visualize: gradcam needs --layers (a convolutional layer)");
-                for (String l : layers) {
-                    String node = resolve(m, l, "layers");
-                    requireFeatureMap(m, m.layer(node), l);
-                    for (int c : indices(classes, classesN, "classes", head)) {
-                        units.add(new Unit(units.size(), node, l + "@" + head, c, hn));
-                    }
-                }
-            }
+            Explainer explainer = new Explainer(m, hn);
+            for (Method method : methods) explainer.check(method, o, Explainer.Target.ofClass(0));
+            for (int c : indices(classes, classesN, "classes", head)) units.add(new Unit(units.size(), hn, head, c, hn));
         }
-        return new Plan(method, units, size, m.sha256(), batch, inputSize, normalize);
+        return new Plan(List.copyOf(methods), units, size, m.sha256(), batch, inputSize, normalize, o);
     }
 
     static int inputSize(Model m) {
@@ -333,68 +346,51 @@ public final class Visualizer implements AutoCloseable {
         return out;
     }
 
-    /** Up to a batch of targets of one layer (or head) in one pass. */
+    /** Up to a batch of targets of one layer (or head): one pass per method. */
     private List<Projected> projectBatch(List<Target> ts) {
         int b = (int) model.input().size(0), s = plan.size(), c = channels(), n = ts.size();
         float[] pixels = new float[b * s * s * c];
         for (int i = 0; i < n; i++) System.arraycopy(pixels(ts.get(i).img().pixels(), c), 0, pixels, i * s * s * c, s * s * c);
         INDArray x = Nd4j.create(pixels, new long[] {b, s, s, c}, 'c').castTo(model.input().dataType());
+        if (!plan.perFeatureMap()) return ClassMaps.project(plan, model, x, ts, blackInput());
         Unit first = plan.units().get(ts.get(0).sel().unit());
         int[] channel = new int[n], ys = new int[n], xs = new int[n];
         double[] values = new double[n];
         Tensor layer = model.layer(first.node());
+        int w = (int) layer.size(2);
         for (int i = 0; i < n; i++) {
             Selection sel = ts.get(i).sel();
             channel[i] = plan.units().get(sel.unit()).channel();
-            if (plan.perFeatureMap()) {
-                int w = (int) layer.size(2);
-                ys[i] = sel.position() / w;
-                xs[i] = sel.position() % w;
-                values[i] = sel.value();
-            }
+            ys[i] = sel.position() / w;
+            xs[i] = sel.position() % w;
+            values[i] = sel.value();
         }
-        List<Projected> out = new ArrayList<>(n);
-        switch (plan.method()) {
-            case DECONVNET, GUIDED -> {
-                ReluRule rule = plan.method() == Method.GUIDED ? ReluRule.GUIDED : ReluRule.DECONVNET;
-                BatchProjections.Batch p = BatchProjections.projectSeeded(rule, model.graph(), model.input(), layer, x, channel, ys, xs,
-                        values);
-                ReceptiveField field = fields.computeIfAbsent(first.node(), nd -> ReceptiveField.of(model.input(), model.layer(nd)));
-                float[] all = p.maps().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
-                for (int i = 0; i < n; i++) {
-                    int[] box = field.box(ys[i], xs[i], s, s);
-                    int bh = box[2] - box[0], bw = box[3] - box[1];
-                    float[] crop = new float[bh * bw * c];
-                    for (int r = 0; r < bh; r++) {
-                        System.arraycopy(all, i * s * s * c + ((box[0] + r) * s + box[1]) * c, crop, r * bw * c, bw * c);
-                    }
-                    ImagePrep.Result img = ts.get(i).img();
-                    out.add(new Projected(ts.get(i).sel(), ys[i], xs[i], box, new int[] {bh, bw, c}, crop,
-                            Render.png(Render.signed(ImagePrep.toRgb(crop, c), bh, bw)), Render.png(Render.crop(img.rgb(), box))));
+        List<Projected> out = new ArrayList<>(n * plan.methods().size());
+        ReceptiveField field = fields.computeIfAbsent(first.node(), nd -> ReceptiveField.of(model.input(), model.layer(nd)));
+        for (int mi = 0; mi < plan.methods().size(); mi++) {
+            Method method = plan.methods().get(mi);
+            ReluRule rule = method == Method.GUIDED ? ReluRule.GUIDED : ReluRule.DECONVNET;
+            BatchProjections.Batch p = BatchProjections.projectSeeded(rule, model.graph(), model.input(), layer, x, channel, ys, xs, values);
+            float[] all = p.maps().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+            for (int i = 0; i < n; i++) {
+                int[] box = field.box(ys[i], xs[i], s, s);
+                int bh = box[2] - box[0], bw = box[3] - box[1];
+                float[] crop = new float[bh * bw * c];
+                for (int r = 0; r < bh; r++) {
+                    System.arraycopy(all, i * s * s * c + ((box[0] + r) * s + box[1]) * c, crop, r * bw * c, bw * c);
                 }
-            }
-            case SALIENCY -> {
-                BatchProjections.Batch p = BatchProjections.saliency(model.graph(), model.input(), model.layer(first.scoreNode()), x, channel);
-                for (int i = 0; i < n; i++) {
-                    float[] map = p.floats(i);
-                    ImagePrep.Result img = ts.get(i).img();
-                    out.add(new Projected(ts.get(i).sel(), -1, -1, new int[] {0, 0, s, s}, new int[] {s, s}, map,
-                            Render.png(Render.heat(map, s, s)), Render.png(img.rgb())));
-                }
-            }
-            case GRADCAM -> {
-                BatchProjections.Batch p = BatchProjections.gradCam(model.graph(), model.input(), layer, model.layer(first.scoreNode()), x,
-                        channel);
-                int h = (int) layer.size(1), w = (int) layer.size(2);
-                for (int i = 0; i < n; i++) {
-                    float[] map = p.floats(i);
-                    ImagePrep.Result img = ts.get(i).img();
-                    out.add(new Projected(ts.get(i).sel(), -1, -1, new int[] {0, 0, s, s}, new int[] {h, w}, map,
-                            Render.png(Render.overlay(img.rgb(), map, h, w)), Render.png(img.rgb())));
-                }
+                ImagePrep.Result img = ts.get(i).img();
+                out.add(new Projected(ts.get(i).sel(), method, ys[i], xs[i], box, new int[] {bh, bw, c}, crop,
+                        Render.png(Render.signed(ImagePrep.toRgb(crop, c), bh, bw)), mi == 0 ? Render.png(Render.crop(img.rgb(), box)) : null));
             }
         }
         return out;
+    }
+
+    /** Black as the model sees it (zeros through --normalize), for integrated gradients' black baseline. */
+    private INDArray blackInput() {
+        int s = plan.size(), c = channels();
+        return Nd4j.create(pixels(new float[s * s * 3], c), new long[] {s, s, c}, 'c');
     }
 
     @Override public void close() {

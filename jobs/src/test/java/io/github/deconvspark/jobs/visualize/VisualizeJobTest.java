@@ -1,5 +1,6 @@
 package io.github.deconvspark.jobs.visualize;
 
+import io.github.deconvspark.models.viz.Explainer.Method;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

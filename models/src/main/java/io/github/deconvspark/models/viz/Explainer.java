@@ -69,7 +69,7 @@ public final class Explainer {
      */
     public record Options(String layer, int steps, Attributions.Riemann rule, Baseline baseline, INDArray baselineImage, double blurSigma,
                           int samples, double sigma, Attributions.Base smoothBase, long seed, int window, int stride,
-                          double occlusionValue) {
+                          double occlusionValue) implements java.io.Serializable {
         /** m 32 (middle rule) from black, SmoothGrad 16 samples at 15 % over the gradient, occlusion 16 by 16 by 8. */
         public static Options defaults() {
             return new Options(null, 32, Attributions.Riemann.MIDDLE, Baseline.BLACK, null, 5, 16, 0.15, Attributions.Base.GRADIENT, 0,
@@ -194,6 +194,17 @@ public final class Explainer {
         int[] classes = new int[xs.size()];
         if (t.classIndex() == Target.PREDICTED) classes = predicted(xs);
         else Arrays.fill(classes, t.classIndex());
+        return explain(xs, method, o, classes);
+    }
+
+    /** Image i's explanation for class {@code classes[i]}. */
+    public List<Explanation> explain(List<INDArray> images, Method method, Options o, int[] classes) {
+        if (classes.length != images.size()) {
+            throw new IllegalArgumentException("explain: " + classes.length + " classes for " + images.size() + " images");
+        }
+        for (int c : classes) check(method, o, Target.ofClass(c));
+        List<INDArray> xs = new ArrayList<>(images.size());
+        for (INDArray im : images) xs.add(single(im));
         double[] scores = scores(xs, classes);
         INDArray[] maps = attribute(xs, method, o, classes);
         List<Explanation> out = new ArrayList<>(xs.size());
