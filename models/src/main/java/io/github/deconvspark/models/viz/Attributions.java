@@ -119,13 +119,19 @@ public final class Attributions {
     /** Integrated gradients of one image from {@code baseline} (same shape) with m steps and the given rule: [H, W, C]. */
     public static INDArray integratedGradients(Graph graph, Tensor input, Tensor scoreTensor, INDArray image, INDArray baseline,
                                                int classIndex, int steps, Riemann rule) {
+        return integratedGradients(graph, input, scoreTensor, image, baseline, classIndex, steps, rule, Map.of());
+    }
+
+    /** As above, {@code overrides} fed to every run besides the input (e.g. randomized parameters, {@link Sanity}). */
+    static INDArray integratedGradients(Graph graph, Tensor input, Tensor scoreTensor, INDArray image, INDArray baseline, int classIndex,
+                                        int steps, Riemann rule, Map<Tensor, INDArray> overrides) {
         check(scoreTensor, classIndex, steps, 1, 0);
         INDArray x = single(image, input).castTo(DataType.DOUBLE), b = single(baseline, input, "baseline").castTo(DataType.DOUBLE);
         INDArray diff = x.sub(b);
         double[] alphas = rule.alphas(steps), weights = rule.weights(steps);
         INDArray[] points = new INDArray[alphas.length];
         for (int k = 0; k < alphas.length; k++) points[k] = b.add(diff.mul(alphas[k]));
-        INDArray[] grads = gradients(graph, input, scoreTensor, Arrays.asList(points), classIndex);
+        INDArray[] grads = gradients(graph, input, scoreTensor, Arrays.asList(points), classIndex, overrides);
         INDArray sum = Nd4j.zeros(DataType.DOUBLE, diff.shape());
         for (int k = 0; k < grads.length; k++) sum.addi(grads[k].muli(weights[k]));
         return sum.muli(diff);
@@ -344,6 +350,12 @@ public final class Attributions {
      * float64 [H, W, C] each (float32 gradients widened exactly).
      */
     static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int classIndex) {
+        return gradients(graph, input, scoreTensor, inputs, classIndex, Map.of());
+    }
+
+    /** As above, {@code overrides} fed to every run besides the input and the seed (e.g. randomized parameters). */
+    static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int classIndex,
+                                Map<Tensor, INDArray> overrides) {
         String m = "attributions";
         Projections.checkGraph(m, graph, input, "input");
         Projections.checkGraph(m, graph, scoreTensor, "score tensor");
@@ -356,7 +368,9 @@ public final class Attributions {
             INDArray batch = packed(input, inputs, from);
             INDArray seed = Nd4j.zeros(scoreTensor.dataType(), scoreTensor.shape());
             for (int i = 0; i < n; i++) seed.putScalar(new long[] {i, classIndex}, 1.0);
-            INDArray g = graph.run(built.grad(), Map.of(input, batch, built.seed(), seed)).castTo(DataType.DOUBLE);
+            Map<Tensor, INDArray> feeds = new java.util.HashMap<>(overrides);
+            feeds.putAll(Map.of(input, batch, built.seed(), seed));
+            INDArray g = graph.run(built.grad(), feeds).castTo(DataType.DOUBLE);
             for (int i = 0; i < n; i++) out[from + i] = g.slice(i).dup('c');
         }
         return out;
@@ -366,7 +380,7 @@ public final class Attributions {
      * An input batch of the input's type holding inputs[from], inputs[from + 1], ... (each [H, W, C]) in its slots, as
      * many as fit; the slots past the last input zero.
      */
-    private static INDArray packed(Tensor input, List<INDArray> inputs, int from) {
+    static INDArray packed(Tensor input, List<INDArray> inputs, int from) {
         long[] one = Arrays.copyOfRange(input.shape(), 1, input.rank());
         INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
         int n = (int) Math.min(input.size(0), inputs.size() - from);
