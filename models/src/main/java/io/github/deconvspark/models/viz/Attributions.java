@@ -119,13 +119,19 @@ public final class Attributions {
     /** Integrated gradients of one image from {@code baseline} (same shape) with m steps and the given rule: [H, W, C]. */
     public static INDArray integratedGradients(Graph graph, Tensor input, Tensor scoreTensor, INDArray image, INDArray baseline,
                                                int classIndex, int steps, Riemann rule) {
+        return integratedGradients(graph, input, scoreTensor, image, baseline, classIndex, steps, rule, Map.of());
+    }
+
+    /** As above, {@code overrides} fed to every run besides the input (e.g. randomized parameters, {@link Sanity}). */
+    static INDArray integratedGradients(Graph graph, Tensor input, Tensor scoreTensor, INDArray image, INDArray baseline, int classIndex,
+                                        int steps, Riemann rule, Map<Tensor, INDArray> overrides) {
         check(scoreTensor, classIndex, steps, 1, 0);
         INDArray x = single(image, input).castTo(DataType.DOUBLE), b = single(baseline, input, "baseline").castTo(DataType.DOUBLE);
         INDArray diff = x.sub(b);
         double[] alphas = rule.alphas(steps), weights = rule.weights(steps);
         INDArray[] points = new INDArray[alphas.length];
         for (int k = 0; k < alphas.length; k++) points[k] = b.add(diff.mul(alphas[k]));
-        INDArray[] grads = gradients(graph, input, scoreTensor, Arrays.asList(points), classIndex);
+        INDArray[] grads = gradients(graph, input, scoreTensor, Arrays.asList(points), classIndex, overrides);
         INDArray sum = Nd4j.zeros(DataType.DOUBLE, diff.shape());
         for (int k = 0; k < grads.length; k++) sum.addi(grads[k].muli(weights[k]));
         return sum.muli(diff);
@@ -344,14 +350,21 @@ public final class Attributions {
      * float64 [H, W, C] each (float32 gradients widened exactly).
      */
     static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int classIndex) {
+        return gradients(graph, input, scoreTensor, inputs, classIndex, Map.of());
+    }
+
+    /** As above, {@code overrides} fed to every run besides the input and the seed (e.g. randomized parameters). */
+    static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int classIndex,
+                                Map<Tensor, INDArray> overrides) {
         int[] classes = new int[inputs.size()];
         Arrays.fill(classes, classIndex);
         check(scoreTensor, classIndex, 1, 1, 0);
-        return gradients(graph, input, scoreTensor, inputs, classes);
+        return gradients(graph, input, scoreTensor, inputs, classes, overrides);
     }
 
-    /** As above, input i's gradient of score[classes[i]]. */
-    static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int[] classes) {
+    /** Input i's gradient of score[classes[i]], {@code overrides} fed besides the input and the seed. */
+    static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int[] classes,
+                                Map<Tensor, INDArray> overrides) {
         String m = "attributions";
         Projections.checkGraph(m, graph, input, "input");
         Projections.checkGraph(m, graph, scoreTensor, "score tensor");
@@ -364,7 +377,9 @@ public final class Attributions {
             INDArray batch = packed(input, inputs, from);
             INDArray seed = Nd4j.zeros(scoreTensor.dataType(), scoreTensor.shape());
             for (int i = 0; i < n; i++) seed.putScalar(new long[] {i, classes[from + i]}, 1.0);
-            INDArray g = graph.run(built.grad(), Map.of(input, batch, built.seed(), seed)).castTo(DataType.DOUBLE);
+            Map<Tensor, INDArray> feeds = new java.util.HashMap<>(overrides);
+            feeds.putAll(Map.of(input, batch, built.seed(), seed));
+            INDArray g = graph.run(built.grad(), feeds).castTo(DataType.DOUBLE);
             for (int i = 0; i < n; i++) out[from + i] = g.slice(i).dup('c');
         }
         return out;

@@ -246,7 +246,7 @@ public final class Explainer {
         INDArray[] out = new INDArray[xs.size()];
         switch (method) {
             case GRADIENT, GRADIENT_X_INPUT, SALIENCY -> {
-                INDArray[] grads = Attributions.gradients(g, in, head, xs, classes);
+                INDArray[] grads = Attributions.gradients(g, in, head, xs, classes, Map.of());
                 for (int i = 0; i < out.length; i++) {
                     out[i] = method == Method.GRADIENT ? grads[i]
                             : method == Method.GRADIENT_X_INPUT ? grads[i].muli(xs.get(i).castTo(DataType.DOUBLE))
