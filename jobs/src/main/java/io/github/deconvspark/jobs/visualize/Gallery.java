@@ -21,7 +21,7 @@ final class Gallery {
     static final int MAX_REJECTS = 200;
 
     static String html(String title, Visualizer.Plan plan, List<Row> projections, List<Row> rejects, Map<String, Long> byRule,
-                       Visualize.Summary s, String model) {
+                       Visualize.Summary s, String model, String sections) {
         Map<String, Map<Integer, List<Row>>> byLayer = new LinkedHashMap<>();
         for (Row r : projections) {
             byLayer.computeIfAbsent(r.getAs("layer"), k -> new LinkedHashMap<>())
@@ -76,6 +76,7 @@ final class Gallery {
                         best.<Float>getAs("activation"), esc(name(Uris.display(best.getAs("image"))))));
             }
         }
+        h.append(sections == null ? "" : sections);
         h.append("<h2>Rejected files (").append(s.rejects()).append(")</h2>\n");
         if (rejects.isEmpty()) {
             h.append("<p>None.</p>\n");

@@ -16,6 +16,7 @@ import io.github.deconvspark.models.load.Models;
 import io.github.deconvspark.models.viz.Attributions;
 import io.github.deconvspark.models.viz.Explainer;
 import io.github.deconvspark.models.viz.Explainer.Method;
+import io.github.deconvspark.models.viz.Sanity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Timestamp;
@@ -83,6 +84,9 @@ public final class Visualize {
             JobConfig.Key.choice("smooth-base", "gradient", List.of("gradient", "gradxinput", "ig"), "smoothgrad: the method averaged"),
             JobConfig.Key.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE, "smoothgrad and the uniform baseline: the noise seed "
                     + "(mixed with each image's path)"),
+            JobConfig.Key.integer("sanity-images", 0, 0, 10_000, "the model-parameter randomization check (Adebayo et al. 2018) on "
+                    + "the first N selected images for gradient, saliency, gradxinput, ig and guided of classes (0: off); sanity.parquet, "
+                    + "a plot in the gallery"),
             JobConfig.Key.integer("window", 16, 1, 8192, "occlusion: the square's side in pixels"),
             JobConfig.Key.integer("stride", 8, 1, 8192, "occlusion: the square's step in pixels"),
             JobConfig.Key.decimal("occlusion-value", "0", -1e6, 1e6, "occlusion: the value the square is filled with (model input units)"),
@@ -109,7 +113,7 @@ public final class Visualize {
     /** Typed, validated settings. */
     record Settings(String input, String model, String output, List<Method> methods, List<String> layers, String channels, String head,
                     String classes, int topK, int batch, ImagePrep.Limits limits, boolean reuse, String title, int inputSize,
-                    Normalize normalize, Explainer.Options options) {
+                    Normalize normalize, Explainer.Options options, int sanityImages) {
         static Settings of(JobConfig c, Configuration conf) {
             String input = Uris.fromUser(c.get("input")), output = Storage.qualify(c.get("output"), conf);
             Storage.requireApart(input, output, "visualize");
@@ -117,7 +121,8 @@ public final class Visualize {
                     c.get("channels"), c.get("head"), c.get("classes"), c.getInt("top-k"), c.getInt("batch"),
                     new ImagePrep.Limits(c.getLong("max-image-pixels"), c.getInt("min-image-side"),
                             c.getLong("max-file-bytes"), c.getDouble("decode-seconds")),
-                    c.getBool("reuse"), c.get("title"), c.getInt("input-size"), Visualize.normalize(c), Visualize.options(c));
+                    c.getBool("reuse"), c.get("title"), c.getInt("input-size"), Visualize.normalize(c), Visualize.options(c),
+                    c.getInt("sanity-images"));
         }
     }
 
@@ -214,15 +219,23 @@ public final class Visualize {
         progress("top-" + st.topK() + ": " + byImage.values().stream().mapToInt(List::size).sum() + " projections of " + byImage.size()
                 + " images");
         project(run, st, plan, byImage, staging);
-        return publish(run, st, plan, listed, scan, images, rejects, byRule, staging);
+        List<Sanity.Result> sanity = SanityStage.run(run, plan, st.model(), st.limits(), st.sanityImages(), st.options().seed(), byImage,
+                staging);
+        return publish(run, st, plan, listed, scan, images, rejects, byRule, staging, SanityStage.html(sanity,
+                Math.min(st.sanityImages(), byImage.size())));
     }
 
     /** The plan (units, input size, model digest), resolved against the model on the driver. */
     private static Visualizer.Plan plan(Settings st, Configuration conf) {
         int[] hw = st.inputSize() > 0 ? new int[] {st.inputSize(), st.inputSize()} : null;
         try (Model m = Models.load(Storage.localModel(st.model(), conf), 1, org.nd4j.linalg.api.buffer.DataType.FLOAT, hw)) {
-            return Visualizer.plan(m, st.methods(), st.layers(), st.channels(), st.head(), st.classes(), st.batch(), st.inputSize(),
-                    st.normalize(), st.options());
+            Visualizer.Plan plan = Visualizer.plan(m, st.methods(), st.layers(), st.channels(), st.head(), st.classes(), st.batch(),
+                    st.inputSize(), st.normalize(), st.options());
+            if (st.sanityImages() > 0 && (plan.perFeatureMap() || SanityStage.covered(plan).isEmpty())) {
+                throw new JobConfig.ConfigException("visualize: --sanity-images " + st.sanityImages() + " checks gradient, saliency, "
+                        + "gradxinput, ig or guided of classes (--head); --method " + plan.method() + " has none of them");
+            }
+            return plan;
         } catch (IllegalArgumentException e) {
             throw new JobConfig.ConfigException(e.getMessage());
         } catch (IOException | UncheckedIOException e) {
@@ -359,13 +372,13 @@ public final class Visualize {
 
     /** 5. Publish: the gallery, the manifest (the run's provenance header, then the job's own), the scan key, the commit. */
     private static Summary publish(JobRun run, Settings st, Visualizer.Plan plan, Listed listed, Scanned scan, long images, long rejects,
-                                   Map<String, Long> byRule, String staging) throws IOException {
+                                   Map<String, Long> byRule, String staging, String sanityHtml) throws IOException {
         SparkSession spark = run.spark;
         List<Row> meta = spark.read().parquet(staging + "/projections.parquet").drop("values").orderBy("unit", "rank").collectAsList();
         List<Row> rejectRows = spark.read().parquet(staging + "/rejects.parquet").orderBy("path").limit(Gallery.MAX_REJECTS).collectAsList();
         long scanned = scan.scanned(), files = listed.files(), nReused = listed.toRead().size() - scanned;
         Summary summary = new Summary(st.output(), files, images, rejects, nReused, scanned, meta.size(), run.seconds());
-        Storage.writeString(staging + "/index.html", Gallery.html(st.title(), plan, meta, rejectRows, byRule, summary, st.model()), run.conf);
+        Storage.writeString(staging + "/index.html", Gallery.html(st.title(), plan, meta, rejectRows, byRule, summary, st.model(), sanityHtml), run.conf);
         Map<String, Object> manifest = run.manifest();
         @SuppressWarnings("unchecked") Map<String, Object> sparkInfo = (Map<String, Object>) manifest.get("spark");
         sparkInfo.put("scan_partitions", scan.partitions());
@@ -390,7 +403,7 @@ public final class Visualize {
         manifest.put("counts", counts);
         manifest.put("images_per_second", Math.round(summary.imagesPerSecond() * 10) / 10.0);
         manifest.put("outputs", List.of("index.html", "images/", "projections.parquet", "activations.parquet", "rejects.parquet",
-                "manifest.json"));
+                "sanity.parquet", "manifest.json"));
         Storage.writeString(staging + "/_scan_key", scanKey(plan, st), run.conf);
         run.commit(manifest);
         return summary;

@@ -324,6 +324,12 @@ public final class Visualizer implements AutoCloseable {
     }
 
     /** The model's input values of a prepared RGB image: its channels, normalized as the plan says. */
+    /** A prepared image as the model's input takes it: [S, S, C], normalized. */
+    public INDArray input(ImagePrep.Result img) {
+        int s = plan.size(), c = channels();
+        return Nd4j.create(pixels(img.pixels(), c), new long[] {s, s, c}, 'c');
+    }
+
     private float[] pixels(float[] rgb, int channels) {
         return plan.normalize().apply(ImagePrep.toChannels(rgb, channels), channels);
     }

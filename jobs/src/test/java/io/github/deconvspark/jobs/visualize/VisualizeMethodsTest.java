@@ -13,6 +13,7 @@ import io.github.deconvspark.models.load.Models;
 import io.github.deconvspark.models.viz.Attributions;
 import io.github.deconvspark.models.viz.Explainer;
 import io.github.deconvspark.models.viz.Explainer.Method;
+import io.github.deconvspark.models.viz.Sanity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -109,6 +110,37 @@ class VisualizeMethodsTest {
         assertEquals(a, b);
     }
 
+    @Test void theSanityCheckIsAJobOutputAndFlagsGuidedBackprop() throws Exception {
+        Path out = work.resolve("sanity");
+        job(out, "--method", "gradient,guided,gradcam", "--classes", "0", "--sanity-images", "2");
+        List<Row> rows = spark.read().parquet(out.resolve("sanity.parquet").toString()).orderBy("image", "method", "step").collectAsList();
+        try (Model m = Models.load(model, 4, DataType.FLOAT)) {
+            List<Sanity.Group> cascade = Sanity.cascade(m, m.layer(P + "gender_output/BiasAdd"));
+            assertEquals(2 * 2 * (cascade.size() + 1), rows.size(), "2 images x gradient, guided x the trained model and each step");
+            String first = rows.get(0).getAs("image");
+            INDArray x = Nd4j.create(ImagePrep.read(first, 198, ImagePrep.Limits.DEFAULT, null).pixels(), new long[] {198, 198, 3}, 'c');
+            List<Sanity.Result> want = Sanity.run(m, m.layer(P + "gender_output/BiasAdd"), List.of(x), 0,
+                    List.of(Sanity.Method.GRADIENT, Sanity.Method.GUIDED_BACKPROP), 32, 0);
+            for (Sanity.Result r : want) {
+                for (Sanity.Step st : r.steps()) {
+                    Row got = rows.stream().filter(q -> q.getAs("image").equals(first) && q.getAs("method").equals(SanityStage.name(r.method()))
+                            && q.<Integer>getAs("step") == st.randomized()).findFirst().orElseThrow();
+                    assertEquals(st.spearmanAbs()[0], got.<Double>getAs("spearman_abs"), 0, r.method() + " step " + st.randomized());
+                    assertEquals(st.ssim()[0], got.<Double>getAs("ssim"), 0);
+                    assertEquals(st.layer(), got.getAs("layer"));
+                }
+            }
+        }
+        for (Row r : rows) if (r.<Integer>getAs("step") == 0) assertEquals(1.0, r.<Double>getAs("spearman_abs"), 0, "the trained model's own maps");
+        String html = Files.readString(out.resolve("index.html"));
+        assertTrue(html.contains("<polyline"), "the plot");
+        String table = html.substring(html.indexOf("<table id=\"sanity-table\">"));
+        String guided = table.substring(table.indexOf("<td>guided-backprop</td>")), gradient = table.substring(table.indexOf("<td>gradient</td>"));
+        System.out.println("sanity table: " + table.substring(0, table.indexOf("</table>")));
+        assertTrue(guided.substring(0, guided.indexOf("</tr>")).contains("FLAGGED"), "guided backprop barely changes with the head randomized");
+        assertFalse(gradient.substring(0, gradient.indexOf("</tr>")).contains("FLAGGED"), "the gradient changes");
+    }
+
     static Map<String, List<Object>> maps(List<Row> rows, String method) {
         Map<String, List<Object>> m = new java.util.TreeMap<>();
         for (Row r : rows) {
@@ -128,6 +160,7 @@ class VisualizeMethodsTest {
                 {"--method", "gradcam", "--layers", ""}, {"map one convolutional layer"},
                 {"--method", "ig,ig"}, {"names ig twice"},
                 {"--method", "ig", "--head", ""}, {"--head is empty"},
+                {"--method", "gradcam,occlusion", "--sanity-images", "2"}, {"has none of them"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             List<String> args = new ArrayList<>(List.of("visualize", "--input", in.toString(), "--model", model.toString(), "--output",
