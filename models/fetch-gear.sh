@@ -7,7 +7,8 @@
 # Also, for the reference test (TfjsGearTest), each idempotent and printing its path:
 #   fetch-gear.sh photo      skimage's astronaut.png (CC0/public domain, Debian python3-skimage)
 #   fetch-gear.sh tfjs DIR   npm install the official TF.js runtime 4.22 (core, backend-cpu,
-#                            converter) with --prefix DIR; prints DIR/node_modules
+#                            converter, and backend-wasm for cam.js's many forward passes)
+#                            with --prefix DIR; prints DIR/node_modules
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 case "${1:-model}" in
@@ -32,10 +33,11 @@ case "${1:-model}" in
     DIR="${2:-$HERE/target}"
     V=4.22.0
     if [[ ! -f "$DIR/node_modules/@tensorflow/tfjs-converter/package.json" ]] \
-        || ! grep -q "\"version\": \"$V\"" "$DIR/node_modules/@tensorflow/tfjs-converter/package.json"; then
+        || ! grep -q "\"version\": \"$V\"" "$DIR/node_modules/@tensorflow/tfjs-converter/package.json" \
+        || ! grep -q "\"version\": \"$V\"" "$DIR/node_modules/@tensorflow/tfjs-backend-wasm/package.json" 2>/dev/null; then
       mkdir -p "$DIR"
       npm install --silent --no-audit --no-fund --prefix "$DIR" \
-        "@tensorflow/tfjs-core@$V" "@tensorflow/tfjs-backend-cpu@$V" "@tensorflow/tfjs-converter@$V" >&2
+        "@tensorflow/tfjs-core@$V" "@tensorflow/tfjs-backend-cpu@$V" "@tensorflow/tfjs-converter@$V" "@tensorflow/tfjs-backend-wasm@$V" >&2
     fi
     echo "$DIR/node_modules"
     exit 0 ;;
