@@ -3,7 +3,7 @@
 // gradients, tfjs-backend-wasm for Score-CAM's many forward passes): Grad-CAM++ (Chattopadhay et al. 2018) and Score-CAM
 // (Wang et al. 2020) of the conv layer LAYER ([1, h, w, K]) for every class of the head HEAD (pre-softmax scores
 // [1, classes]) of a graph model, with the formulas as Attributions' javadoc states them:
-//   Grad-CAM++  g = d score[c] / d A, alpha = g^2 / (2 g^2 + sum_ij A_k g^3 + 1e-7) (0 where g == 0),
+//   Grad-CAM++  g = d score[c] / d A, alpha = g^2 / (2 g^2 + sum_ij A_k g^3 + 1e-6) (0 where g == 0),
 //               w_k = sum_ij alpha relu(g), map = relu(sum_k w_k A_k)
 //   Score-CAM   M_k = A_k upsampled to the image (bilinear, corners aligned), min-max scaled to [0, 1] (a constant map
 //               gives a zero mask); s_k = score[c](image * M_k); w = softmax_k(s), map = relu(sum_k w_k A_k)
@@ -26,7 +26,7 @@ require('@tensorflow/tfjs-backend-cpu');
 const converter = require('@tensorflow/tfjs-converter');
 const { loadModel, loadInput, registerGradients } = require('./load.js');
 
-const EPS = 1e-7;          // Grad-CAM++'s epsilon as Attributions' javadoc states it
+const EPS = 1e-6;          // Grad-CAM++'s epsilon, as pytorch-grad-cam (grad_cam_plusplus.py) and Attributions use it
 const CHUNK = 8;           // masked images per Score-CAM forward pass
 
 /** max |a - b| and max |b| of two same-shape tensors, as numbers. */
@@ -68,14 +68,14 @@ async function main() {
   const fed = await diff(tail(a), scores);
   if (!(fed.diff <= 1e-6 * fed.max)) throw new Error(`feeding ${layer} its own activations: scores off by ${fed.diff}`);
 
-  // Grad-CAM++, every class; and how far pytorch-grad-cam's own epsilon (1e-6) would move class 0's map
+  // Grad-CAM++, every class; and how far an epsilon of 1e-7 would move class 0's map (the test must tell them apart)
   const camPP = [];
   let epsShift = 0;
   for (let c = 0; c < classes; c++) {
     const g = tf.grad((act) => tf.reshape(tf.slice(tail(act), [0, c], [1, 1]), []))(a);
     camPP.push(gradCamPlusPlus(a, g, EPS));
     if (c === 0) {
-      const e6 = await diff(gradCamPlusPlus(a, g, 1e-6), camPP[0]);
+      const e6 = await diff(gradCamPlusPlus(a, g, 1e-7), camPP[0]);
       epsShift = e6.diff / e6.max;
     }
   }
@@ -116,7 +116,7 @@ async function main() {
   await write('scores.f32', scores);
   console.log(`cam: tfjs ${tf.version_core}, ${layer} [${h}, ${w}, ${k}] -> ${head} (${classes} classes), scores ${await scores.data()}; `
       + `feeding the layer: |diff| ${fed.diff}; ${scoreBackend} vs cpu scores: |diff| ${onBackend.diff}; `
-      + `Grad-CAM++ class 0 with eps 1e-6 instead of 1e-7: max|diff| ${epsShift.toExponential(3)} of its max; `
+      + `Grad-CAM++ class 0 with eps 1e-7 instead of 1e-6: max|diff| ${epsShift.toExponential(3)} of its max; `
       + `Grad-CAM++ ${((t1 - t0) / 1000).toFixed(1)} s (cpu), Score-CAM ${((t2 - t1) / 1000).toFixed(1)} s (${scoreBackend}) -> ${outDir}`);
 }
 

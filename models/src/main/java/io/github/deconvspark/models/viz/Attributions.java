@@ -207,7 +207,7 @@ public final class Attributions {
 
     /**
      * Grad-CAM++ (Chattopadhay et al. 2018) of {@code layer} ([B, h, w, K], a conv layer's output) for the class, as
-     * pytorch-grad-cam computes it from the score's gradient g = d score / d A: a = g^2 / (2 g^2 + sum_ij A_k g^3 + 1e-7)
+     * pytorch-grad-cam computes it from the score's gradient g = d score / d A: a = g^2 / (2 g^2 + sum_ij A_k g^3 + 1e-6)
      * (0 where g is 0), weights w_k = sum_ij a relu(g), map = relu(sum_k w_k A_k). [h, w], float64.
      */
     public static INDArray gradCamPlusPlus(Graph graph, Tensor input, Tensor layer, Tensor scoreTensor, INDArray image, int classIndex) {
@@ -223,7 +223,7 @@ public final class Attributions {
         for (int i = 0; i < a.length; i++) sumA[i % k] += a[i];
         for (int i = 0; i < g.length; i++) {
             double gi = g[i], g2 = gi * gi, g3 = g2 * gi;
-            double alpha = gi == 0 ? 0 : g2 / (2 * g2 + sumA[i % k] * g3 + 1e-7);
+            double alpha = gi == 0 ? 0 : g2 / (2 * g2 + sumA[i % k] * g3 + 1e-6);
             weights[i % k] += alpha * Math.max(gi, 0);
         }
         double[] map = new double[h * w];

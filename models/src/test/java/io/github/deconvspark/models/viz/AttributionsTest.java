@@ -165,7 +165,7 @@ class AttributionsTest {
                     sumA[i % 4] += a[i];
                 }
                 for (int i = 0; i < 36; i++) {
-                    double alpha = g[i] == 0 ? 0 : g[i] * g[i] / (2 * g[i] * g[i] + sumA[i % 4] * g[i] * g[i] * g[i] + 1e-7);
+                    double alpha = g[i] == 0 ? 0 : g[i] * g[i] / (2 * g[i] * g[i] + sumA[i % 4] * g[i] * g[i] * g[i] + 1e-6);
                     w[i % 4] += alpha * Math.max(g[i], 0);
                 }
                 for (int p = 0; p < 9; p++) {
