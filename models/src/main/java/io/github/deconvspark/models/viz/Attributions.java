@@ -366,7 +366,7 @@ public final class Attributions {
      * An input batch of the input's type holding inputs[from], inputs[from + 1], ... (each [H, W, C]) in its slots, as
      * many as fit; the slots past the last input zero.
      */
-    private static INDArray packed(Tensor input, List<INDArray> inputs, int from) {
+    static INDArray packed(Tensor input, List<INDArray> inputs, int from) {
         long[] one = Arrays.copyOfRange(input.shape(), 1, input.rank());
         INDArray batch = Nd4j.zeros(input.dataType(), input.shape());
         int n = (int) Math.min(input.size(0), inputs.size() - from);
