@@ -4,6 +4,7 @@ import io.github.deconvspark.jobs.images.ImagePrep;
 import io.github.deconvspark.models.Model;
 import io.github.deconvspark.models.viz.Explainer;
 import io.github.deconvspark.models.viz.Explainer.Method;
+import io.github.deconvspark.models.viz.Faithfulness;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -13,7 +14,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The visualize job's maps of class targets (every method but deconvnet and guided of feature maps): each method of
  * the plan on a batch of selections through {@link Explainer}, rendered for the gallery. The seeded methods
  * (SmoothGrad, a uniform-noise baseline) take their seed from the plan's seed and the image's path, so a map does not
- * depend on the partitioning or on the other images of its batch.
+ * depend on the partitioning or on the other images of its batch. With --faithfulness-steps, each map's deletion and
+ * insertion curves ({@link Faithfulness}, of its display map) go with it.
  */
 final class ClassMaps {
     private ClassMaps() {}
@@ -42,6 +44,13 @@ final class ClassMaps {
             } else {
                 maps.addAll(e.explain(xs, method, o, classes));
             }
+            List<Faithfulness.Curves> curves = null;
+            if (plan.faithfulnessSteps() > 0) {
+                List<INDArray> displays = new ArrayList<>(n);
+                for (Explainer.Explanation ex : maps) displays.add(ex.display());
+                curves = Faithfulness.curves(model.graph(), model.input(), e.head(), xs, displays, classes,
+                        Faithfulness.Options.of(plan.faithfulnessSteps()));
+            }
             for (int i = 0; i < n; i++) {
                 Explainer.Explanation ex = maps.get(i);
                 ImagePrep.Result img = ts.get(i).img();
@@ -50,7 +59,8 @@ final class ClassMaps {
                 for (int d = 0; d < shape.length; d++) shape[d] = (int) a.size(d);
                 float[] values = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
                 out.add(new Visualizer.Projected(ts.get(i).sel(), method, -1, -1, new int[] {0, 0, s, s}, shape, values,
-                        Render.png(render(method, ex, img, values, shape)), mi == 0 ? Render.png(img.rgb()) : null));
+                        Render.png(render(method, ex, img, values, shape)), mi == 0 ? Render.png(img.rgb()) : null,
+                        curves == null ? null : curves.get(i)));
             }
         }
         return out;

@@ -76,6 +76,7 @@ final class Gallery {
                         best.<Float>getAs("activation"), esc(name(Uris.display(best.getAs("image"))))));
             }
         }
+        h.append(faithfulness(plan, projections));
         h.append(sections == null ? "" : sections);
         h.append("<h2>Rejected files (").append(s.rejects()).append(")</h2>\n");
         if (rejects.isEmpty()) {
@@ -133,6 +134,36 @@ final class Gallery {
         h.append("</table>\n");
         h.append(String.format(Locale.ROOT, "<figcaption>top %s %.4g (%s)</figcaption></div>\n", perMap ? "activation" : "score",
                 best.<Float>getAs("activation"), esc(name(Uris.display(best.getAs("image"))))));
+    }
+
+    /** Per method, the deletion and insertion AUCs over its maps (mean and standard deviation), when they were computed. */
+    static String faithfulness(Visualizer.Plan plan, List<Row> projections) {
+        if (plan.faithfulnessSteps() <= 0) return "";
+        Map<String, io.github.deconvspark.models.viz.Faithfulness.Aggregate> by = new LinkedHashMap<>();
+        for (var m : plan.methods()) by.put(m.toString(), new io.github.deconvspark.models.viz.Faithfulness.Aggregate(plan.faithfulnessSteps()));
+        for (Row r : projections) {
+            if (r.getAs("deletion_auc") == null) continue;
+            by.get(r.<String>getAs("method")).add(new io.github.deconvspark.models.viz.Faithfulness.Curves(doubles(r, "deletion"),
+                    doubles(r, "insertion"), r.getAs("deletion_auc"), r.getAs("insertion_auc")));
+        }
+        StringBuilder h = new StringBuilder("<h2 id=\"faithfulness\">Faithfulness: deletion and insertion</h2>\n<p>Petsiuk et al. 2018: ")
+                .append("the class probability as the map's most important pixels are deleted (set to black; lower area is better) or ")
+                .append("inserted into a blurred copy (higher is better), in ").append(plan.faithfulnessSteps()).append(" steps; ")
+                .append("per map in projections.parquet.</p>\n<table id=\"faithfulness-table\"><tr><th>method</th><th>maps</th>")
+                .append("<th>deletion AUC</th><th>insertion AUC</th></tr>\n");
+        for (var e : by.entrySet()) {
+            var a = e.getValue();
+            h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%.4f &plusmn; %.4f</td><td>%.4f &plusmn; %.4f</td></tr>%n",
+                    esc(e.getKey()), a.count(), a.meanDeletionAuc(), a.stdDeletionAuc(), a.meanInsertionAuc(), a.stdInsertionAuc()));
+        }
+        return h.append("</table>\n").toString();
+    }
+
+    private static double[] doubles(Row r, String col) {
+        List<Double> v = r.getList(r.fieldIndex(col));
+        double[] d = new double[v.size()];
+        for (int i = 0; i < d.length; i++) d[i] = v.get(i);
+        return d;
     }
 
     private static String name(String path) {

@@ -68,6 +68,8 @@ final class Projects {
             throw new UncheckedIOException("cannot write " + staging + "/" + projFile + ": " + e.getMessage(), e);
         }
         return RowFactory.create(u.index(), u.label(), u.node(), u.channel(), p.sel().rank(), p.sel().path(), p.sel().value(), p.y(), p.x(),
-                Tables.boxed(p.box()), p.method().toString(), projFile, patchFile, Tables.boxed(p.shape()), Tables.boxed(p.values()));
+                Tables.boxed(p.box()), p.method().toString(), projFile, patchFile, Tables.boxed(p.shape()), Tables.boxed(p.values()),
+                p.curves() == null ? null : p.curves().deletionAuc(), p.curves() == null ? null : p.curves().insertionAuc(),
+                p.curves() == null ? null : Tables.boxed(p.curves().deletion()), p.curves() == null ? null : Tables.boxed(p.curves().insertion()));
     }
 }

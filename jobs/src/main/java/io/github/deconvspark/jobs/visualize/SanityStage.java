@@ -113,6 +113,23 @@ final class SanityStage {
         return out;
     }
 
+    /** The mean over the images whose maps have a rank correlation (a constant map, e.g. all zero, has none). */
+    static double nanMean(double[] v) {
+        double sum = 0;
+        int n = 0;
+        for (double d : v) if (!Double.isNaN(d)) {
+            sum += d;
+            n++;
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    private static String cell(Sanity.Step s) {
+        long constant = java.util.Arrays.stream(s.spearmanAbs()).filter(Double::isNaN).count();
+        String mean = Double.isNaN(nanMean(s.spearmanAbs())) ? "undefined" : String.format(Locale.ROOT, "%.3f", nanMean(s.spearmanAbs()));
+        return constant == 0 ? mean : mean + " (" + constant + " of " + s.spearmanAbs().length + " maps constant)";
+    }
+
     static String name(Sanity.Method m) { return m.name().toLowerCase(Locale.ROOT).replace('_', '-'); }
 
     /**
@@ -130,10 +147,10 @@ final class SanityStage {
                 .append("<th>all randomized</th><th>verdict</th></tr>\n");
         for (Sanity.Result r : results) {
             List<Sanity.Step> s = r.steps();
-            double head = s.size() > 1 ? s.get(1).meanSpearmanAbs() : Double.NaN, all = s.get(s.size() - 1).meanSpearmanAbs();
+            double head = s.size() > 1 ? nanMean(s.get(1).spearmanAbs()) : Double.NaN, all = nanMean(s.get(s.size() - 1).spearmanAbs());
             String verdict = head >= 0.9 ? "FLAGGED: barely changes with the head randomized" : "changes with the model";
-            h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%.3f</td><td>%.3f</td><td>%s</td></tr>%n", name(r.method()), head, all,
-                    verdict));
+            h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>%n", name(r.method()), cell(s.get(1)),
+                    cell(s.get(s.size() - 1)), verdict));
         }
         return h.append("</table>\n").toString();
     }

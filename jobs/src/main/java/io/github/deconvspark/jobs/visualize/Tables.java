@@ -42,11 +42,22 @@ final class Tables {
             .add("projection_file", DataTypes.StringType, false)
             .add("patch_file", DataTypes.StringType, false)
             .add("shape", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
-            .add("values", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+            .add("values", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+            .add("deletion_auc", DataTypes.DoubleType, true)
+            .add("insertion_auc", DataTypes.DoubleType, true)
+            .add("deletion", DataTypes.createArrayType(DataTypes.DoubleType, false), true)
+            .add("insertion", DataTypes.createArrayType(DataTypes.DoubleType, false), true);
 
     /** Spark array columns from primitive arrays. */
     static Float[] boxed(float[] v) {
         Float[] b = new Float[v.length];
+        for (int i = 0; i < v.length; i++) b[i] = v[i];
+        return b;
+    }
+
+    static Double[] boxed(double[] v) {
+        if (v == null) return null;
+        Double[] b = new Double[v.length];
         for (int i = 0; i < v.length; i++) b[i] = v[i];
         return b;
     }

@@ -13,7 +13,6 @@ import io.github.deconvspark.jobs.inputs.Reject;
 import io.github.deconvspark.jobs.inputs.Uris;
 import io.github.deconvspark.models.Model;
 import io.github.deconvspark.models.load.Models;
-import io.github.deconvspark.models.viz.Attributions;
 import io.github.deconvspark.models.viz.Explainer;
 import io.github.deconvspark.models.viz.Explainer.Method;
 import io.github.deconvspark.models.viz.Sanity;
@@ -84,6 +83,8 @@ public final class Visualize {
             JobConfig.Key.choice("smooth-base", "gradient", List.of("gradient", "gradxinput", "ig"), "smoothgrad: the method averaged"),
             JobConfig.Key.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE, "smoothgrad and the uniform baseline: the noise seed "
                     + "(mixed with each image's path)"),
+            JobConfig.Key.integer("faithfulness-steps", 0, 0, 4096, "deletion and insertion curves (Petsiuk et al. 2018) of every class map "
+                    + "with N steps, their AUC per map in projections.parquet and per method in the gallery (0: off)"),
             JobConfig.Key.integer("sanity-images", 0, 0, 10_000, "the model-parameter randomization check (Adebayo et al. 2018) on "
                     + "the first N selected images for gradient, saliency, gradxinput, ig and guided of classes (0: off); sanity.parquet, "
                     + "a plot in the gallery"),
@@ -113,47 +114,17 @@ public final class Visualize {
     /** Typed, validated settings. */
     record Settings(String input, String model, String output, List<Method> methods, List<String> layers, String channels, String head,
                     String classes, int topK, int batch, ImagePrep.Limits limits, boolean reuse, String title, int inputSize,
-                    Normalize normalize, Explainer.Options options, int sanityImages) {
+                    Normalize normalize, Explainer.Options options, int sanityImages, int faithfulnessSteps) {
         static Settings of(JobConfig c, Configuration conf) {
             String input = Uris.fromUser(c.get("input")), output = Storage.qualify(c.get("output"), conf);
             Storage.requireApart(input, output, "visualize");
-            return new Settings(input, Uris.fromUser(c.get("model")), output, Visualize.methods(c), c.list("layers"),
+            return new Settings(input, Uris.fromUser(c.get("model")), output, MethodOptions.methods(c), c.list("layers"),
                     c.get("channels"), c.get("head"), c.get("classes"), c.getInt("top-k"), c.getInt("batch"),
                     new ImagePrep.Limits(c.getLong("max-image-pixels"), c.getInt("min-image-side"),
                             c.getLong("max-file-bytes"), c.getDouble("decode-seconds")),
-                    c.getBool("reuse"), c.get("title"), c.getInt("input-size"), Visualize.normalize(c), Visualize.options(c),
-                    c.getInt("sanity-images"));
+                    c.getBool("reuse"), c.get("title"), c.getInt("input-size"), Visualize.normalize(c), MethodOptions.options(c),
+                    c.getInt("sanity-images"), c.getInt("faithfulness-steps"));
         }
-    }
-
-    /** --method: known names, each once. */
-    static List<Method> methods(JobConfig c) {
-        List<Method> out = new ArrayList<>();
-        for (String name : c.list("method")) {
-            Method m;
-            try {
-                m = Method.of(name.trim());
-            } catch (IllegalArgumentException e) {
-                throw new JobConfig.ConfigException("visualize: --method '" + name + "' is not one of " + Method.NAMES);
-            }
-            if (out.contains(m)) throw new JobConfig.ConfigException("visualize: --method names " + m + " twice");
-            out.add(m);
-        }
-        if (out.isEmpty()) throw new JobConfig.ConfigException("visualize: --method is empty; use one or more of " + Method.NAMES);
-        return out;
-    }
-
-    /** The methods' options (ranges checked by the keys; against the model by the plan). */
-    static Explainer.Options options(JobConfig c) {
-        Attributions.Base base = switch (c.choice("smooth-base")) {
-            case "gradxinput" -> Attributions.Base.GRADIENT_X_INPUT;
-            case "ig" -> Attributions.Base.INTEGRATED_GRADIENTS;
-            default -> Attributions.Base.GRADIENT;
-        };
-        return new Explainer.Options(null, c.getInt("steps"), Attributions.Riemann.valueOf(c.choice("riemann").toUpperCase(java.util.Locale.ROOT)),
-                Explainer.Baseline.valueOf(c.choice("baseline").toUpperCase(java.util.Locale.ROOT)), null, c.getDouble("blur-sigma"),
-                c.getInt("samples"), c.getDouble("sigma"), base, c.getLong("seed"), c.getInt("window"), c.getInt("stride"),
-                c.getDouble("occlusion-value"));
     }
 
     /**
@@ -230,7 +201,7 @@ public final class Visualize {
         int[] hw = st.inputSize() > 0 ? new int[] {st.inputSize(), st.inputSize()} : null;
         try (Model m = Models.load(Storage.localModel(st.model(), conf), 1, org.nd4j.linalg.api.buffer.DataType.FLOAT, hw)) {
             Visualizer.Plan plan = Visualizer.plan(m, st.methods(), st.layers(), st.channels(), st.head(), st.classes(), st.batch(),
-                    st.inputSize(), st.normalize(), st.options());
+                    st.inputSize(), st.normalize(), st.options(), st.faithfulnessSteps());
             if (st.sanityImages() > 0 && (plan.perFeatureMap() || SanityStage.covered(plan).isEmpty())) {
                 throw new JobConfig.ConfigException("visualize: --sanity-images " + st.sanityImages() + " checks gradient, saliency, "
                         + "gradxinput, ig or guided of classes (--head); --method " + plan.method() + " has none of them");

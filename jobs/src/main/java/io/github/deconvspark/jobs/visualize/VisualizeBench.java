@@ -44,7 +44,7 @@ public final class VisualizeBench {
             Path input = Path.of(java.net.URI.create(st.input()));
             Visualizer.Plan plan;
             try (Model m = Models.load(model)) {
-                plan = Visualizer.plan(m, st.methods(), st.layers(), st.channels(), st.head(), st.classes(), st.batch(), st.inputSize(), st.normalize(), st.options());
+                plan = Visualizer.plan(m, st.methods(), st.layers(), st.channels(), st.head(), st.classes(), st.batch(), st.inputSize(), st.normalize(), st.options(), st.faithfulnessSteps());
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }

@@ -52,7 +52,7 @@ public final class Visualizer implements AutoCloseable {
      * @param normalize what the model expects of its pixels (--normalize)
      */
     public record Plan(List<Method> methods, List<Unit> units, int size, String modelSha256, int batch, int inputSize, Normalize normalize,
-                       Explainer.Options options) implements Serializable {
+                       Explainer.Options options, int faithfulnessSteps) implements Serializable {
         /** Only deconvnet and guided: units are feature maps; any other method makes them classes of the head. */
         public boolean perFeatureMap() { return methods.stream().allMatch(Method::takesUnits); }
 
@@ -67,9 +67,12 @@ public final class Visualizer implements AutoCloseable {
     public record Selection(int unit, int rank, String path, float value, int position) implements Serializable {}
 
     /** One projection, ready to write. */
-    /** One method's map of a selection; {@code patchPng} null when another method of the same selection wrote it. */
+    /**
+     * One method's map of a selection; {@code patchPng} null when another method of the same selection wrote it;
+     * {@code curves} its deletion and insertion curves (--faithfulness-steps), or null.
+     */
     public record Projected(Selection sel, Method method, int y, int x, int[] box, int[] shape, float[] values, byte[] projectionPng,
-                            byte[] patchPng) {}
+                            byte[] patchPng, io.github.deconvspark.models.viz.Faithfulness.Curves curves) {}
 
     private final Plan plan;
     private final Model model;
@@ -94,7 +97,7 @@ public final class Visualizer implements AutoCloseable {
      * option, the value, and the legal values.
      */
     public static Plan plan(Model m, Method method, List<String> layers, String channels, String head, String classes, int batch) {
-        return plan(m, List.of(method), layers, channels, head, classes, batch, 0, Normalize.NONE, Explainer.Options.defaults());
+        return plan(m, List.of(method), layers, channels, head, classes, batch, 0, Normalize.NONE, Explainer.Options.defaults(), 0);
     }
 
     /**
@@ -103,7 +106,7 @@ public final class Visualizer implements AutoCloseable {
      * head (deconvnet and guided then project the class score), and the CAM methods map the one layer of {@code layers}.
      */
     public static Plan plan(Model m, List<Method> methods, List<String> layers, String channels, String head, String classes, int batch,
-                            int inputSize, Normalize normalize, Explainer.Options options) {
+                            int inputSize, Normalize normalize, Explainer.Options options, int faithfulnessSteps) {
         int size = inputSize(m);
         long fixed = m.declaredBatch();
         if (fixed > 1) {
@@ -143,7 +146,15 @@ public final class Visualizer implements AutoCloseable {
             for (Method method : methods) explainer.check(method, o, Explainer.Target.ofClass(0));
             for (int c : indices(classes, classesN, "classes", head)) units.add(new Unit(units.size(), hn, head, c, hn));
         }
-        return new Plan(List.copyOf(methods), units, size, m.sha256(), batch, inputSize, normalize, o);
+        if (faithfulnessSteps > 0) {
+            if (units.get(0).scoreNode() == null) {
+                throw new IllegalArgumentException("visualize: --faithfulness-steps scores class maps; deconvnet/guided of feature maps "
+                        + "have no class: add a class method (and --head) or use --faithfulness-steps 0");
+            }
+            io.github.deconvspark.models.viz.Faithfulness.check(m.input(), m.layer(units.get(0).scoreNode()), 0,
+                    io.github.deconvspark.models.viz.Faithfulness.Options.of(faithfulnessSteps));
+        }
+        return new Plan(List.copyOf(methods), units, size, m.sha256(), batch, inputSize, normalize, o, faithfulnessSteps);
     }
 
     static int inputSize(Model m) {
@@ -387,7 +398,7 @@ public final class Visualizer implements AutoCloseable {
                 }
                 ImagePrep.Result img = ts.get(i).img();
                 out.add(new Projected(ts.get(i).sel(), method, ys[i], xs[i], box, new int[] {bh, bw, c}, crop,
-                        Render.png(Render.signed(ImagePrep.toRgb(crop, c), bh, bw)), mi == 0 ? Render.png(Render.crop(img.rgb(), box)) : null));
+                        Render.png(Render.signed(ImagePrep.toRgb(crop, c), bh, bw)), mi == 0 ? Render.png(Render.crop(img.rgb(), box)) : null, null));
             }
         }
         return out;

@@ -14,6 +14,7 @@ import io.github.deconvspark.models.viz.Attributions;
 import io.github.deconvspark.models.viz.Explainer;
 import io.github.deconvspark.models.viz.Explainer.Method;
 import io.github.deconvspark.models.viz.Sanity;
+import io.github.deconvspark.models.viz.Faithfulness;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,7 +113,7 @@ class VisualizeMethodsTest {
 
     @Test void theSanityCheckIsAJobOutputAndFlagsGuidedBackprop() throws Exception {
         Path out = work.resolve("sanity");
-        job(out, "--method", "gradient,guided,gradcam", "--classes", "0", "--sanity-images", "2");
+        job(out, "--method", "gradient,guided,gradcam", "--classes", "0", "--sanity-images", "2", "--faithfulness-steps", "8");
         List<Row> rows = spark.read().parquet(out.resolve("sanity.parquet").toString()).orderBy("image", "method", "step").collectAsList();
         try (Model m = Models.load(model, 4, DataType.FLOAT)) {
             List<Sanity.Group> cascade = Sanity.cascade(m, m.layer(P + "gender_output/BiasAdd"));
@@ -120,7 +121,7 @@ class VisualizeMethodsTest {
             String first = rows.get(0).getAs("image");
             INDArray x = Nd4j.create(ImagePrep.read(first, 198, ImagePrep.Limits.DEFAULT, null).pixels(), new long[] {198, 198, 3}, 'c');
             List<Sanity.Result> want = Sanity.run(m, m.layer(P + "gender_output/BiasAdd"), List.of(x), 0,
-                    List.of(Sanity.Method.GRADIENT, Sanity.Method.GUIDED_BACKPROP), 32, 0);
+                    List.of(Sanity.Method.GRADIENT, Sanity.Method.GUIDED_BACKPROP), 4, 11);          // --steps 4, --seed 11 of ARGS
             for (Sanity.Result r : want) {
                 for (Sanity.Step st : r.steps()) {
                     Row got = rows.stream().filter(q -> q.getAs("image").equals(first) && q.getAs("method").equals(SanityStage.name(r.method()))
@@ -131,6 +132,27 @@ class VisualizeMethodsTest {
                 }
             }
         }
+        // the deletion and insertion curves of every map: the library's on the map the job made
+        List<Row> maps = spark.read().parquet(out.resolve("projections.parquet").toString()).collectAsList();
+        assertEquals(2 * 3, maps.size());
+        try (Model m = Models.load(model, 4, DataType.FLOAT)) {
+            Explainer e = new Explainer(m, P + "gender_output/BiasAdd");
+            Explainer.Options o = Explainer.Options.defaults().withLayer(P + "conv2d_6/Relu").withBaselineImage(Nd4j.zeros(198, 198, 3));
+            for (Row r : maps) {
+                String path = r.getAs("image");
+                INDArray x = Nd4j.create(ImagePrep.read(path, 198, ImagePrep.Limits.DEFAULT, null).pixels(), new long[] {198, 198, 3}, 'c');
+                Explainer.Explanation ex = e.explain(List.of(x), Method.of(r.getAs("method")), o, new int[] {0}).get(0);
+                Faithfulness.Curves want = Faithfulness.curves(m.graph(), m.input(), e.head(), x, ex.display(), 0, Faithfulness.Options.of(8));
+                assertEquals(want.deletionAuc(), r.<Double>getAs("deletion_auc"), 0, r.getAs("method") + " deletion AUC");
+                assertEquals(want.insertionAuc(), r.<Double>getAs("insertion_auc"), 0, r.getAs("method") + " insertion AUC");
+                assertEquals(9, r.getList(r.fieldIndex("deletion")).size());
+            }
+        }
+        String faith = Files.readString(out.resolve("index.html"));
+        assertTrue(faith.contains("<table id=\"faithfulness-table\">"), "the AUCs per method");
+        System.out.println("faithfulness table: " + faith.substring(faith.indexOf("<table id=\"faithfulness-table\">"),
+                faith.indexOf("</table>", faith.indexOf("faithfulness-table"))));
+
         for (Row r : rows) if (r.<Integer>getAs("step") == 0) assertEquals(1.0, r.<Double>getAs("spearman_abs"), 0, "the trained model's own maps");
         String html = Files.readString(out.resolve("index.html"));
         assertTrue(html.contains("<polyline"), "the plot");
@@ -161,6 +183,8 @@ class VisualizeMethodsTest {
                 {"--method", "ig,ig"}, {"names ig twice"},
                 {"--method", "ig", "--head", ""}, {"--head is empty"},
                 {"--method", "gradcam,occlusion", "--sanity-images", "2"}, {"has none of them"},
+                {"--method", "guided", "--faithfulness-steps", "8"}, {"have no class"},
+                {"--faithfulness-steps", "100000"}, {"--faithfulness-steps must be an integer"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             List<String> args = new ArrayList<>(List.of("visualize", "--input", in.toString(), "--model", model.toString(), "--output",
