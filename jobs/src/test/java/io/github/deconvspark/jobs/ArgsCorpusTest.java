@@ -42,7 +42,8 @@ class ArgsCorpusTest {
                 c.getLong("max-file-bytes");
                 c.getDouble("decode-seconds");
                 c.getBool("reuse");
-                c.choice("method");
+                io.github.deconvspark.jobs.visualize.MethodOptions.methods(c);
+                io.github.deconvspark.jobs.visualize.MethodOptions.options(c);
                 out[0] = "ok";
             } catch (JobConfig.ConfigException e) {
                 out[0] = e.getMessage();

@@ -8,18 +8,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The visualize job's --method list and the methods' options, from the configuration. */
-final class MethodOptions {
+public final class MethodOptions {
     private MethodOptions() {}
 
     /** --method: known names, each once. */
-    static List<Method> methods(JobConfig c) {
+    public static List<Method> methods(JobConfig c) {
         List<Method> out = new ArrayList<>();
         for (String name : c.list("method")) {
             Method m;
             try {
                 m = Method.of(name.trim());
             } catch (IllegalArgumentException e) {
-                throw new JobConfig.ConfigException("visualize: --method '" + name + "' is not one of " + Method.NAMES);
+                throw new JobConfig.ConfigException("visualize: --method must be one of " + Method.NAMES + " (comma-separated), got '"
+                        + io.github.deconvspark.jobs.inputs.Messages.clip(name, 80) + "'");
             }
             if (out.contains(m)) throw new JobConfig.ConfigException("visualize: --method names " + m + " twice");
             out.add(m);
@@ -29,7 +30,7 @@ final class MethodOptions {
     }
 
     /** The methods' options (ranges checked by the keys; against the model by the plan). */
-    static Explainer.Options options(JobConfig c) {
+    public static Explainer.Options options(JobConfig c) {
         Attributions.Base base = switch (c.choice("smooth-base")) {
             case "gradxinput" -> Attributions.Base.GRADIENT_X_INPUT;
             case "ig" -> Attributions.Base.INTEGRATED_GRADIENTS;

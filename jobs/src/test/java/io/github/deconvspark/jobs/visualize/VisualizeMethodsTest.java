@@ -178,7 +178,7 @@ class VisualizeMethodsTest {
                 {"--window", "500"}, {"window 500 must be 1 to 198"},
                 {"--method", "gradcam", "--layers", "dense_3/Relu"}, {"4-D NHWC feature map"},
                 {"--classes", "5"}, {"out of range"},
-                {"--method", "lime"}, {"'lime' is not one of"},
+                {"--method", "lime"}, {"--method must be one of"},
                 {"--method", "gradcam", "--layers", ""}, {"map one convolutional layer"},
                 {"--method", "ig,ig"}, {"names ig twice"},
                 {"--method", "ig", "--head", ""}, {"--head is empty"},
