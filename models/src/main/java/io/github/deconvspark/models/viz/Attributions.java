@@ -365,12 +365,19 @@ public final class Attributions {
     /** Input i's gradient of score[classes[i]], {@code overrides} fed besides the input and the seed. */
     static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int[] classes,
                                 Map<Tensor, INDArray> overrides) {
+        return gradients(graph, input, scoreTensor, inputs, classes, overrides, ReluRule.GRADIENT);
+    }
+
+    /** As above with ReLUs passing the signal backward as {@code rule} says (GUIDED: guided backprop of the class). */
+    static INDArray[] gradients(Graph graph, Tensor input, Tensor scoreTensor, List<INDArray> inputs, int[] classes,
+                                Map<Tensor, INDArray> overrides, ReluRule rule) {
         String m = "attributions";
         Projections.checkGraph(m, graph, input, "input");
         Projections.checkGraph(m, graph, scoreTensor, "score tensor");
         for (int c : classes) check(scoreTensor, c, 1, 1, 0);
         int b = (int) input.size(0);
-        Projections.Built built = Projections.build(graph, ReluRule.GRADIENT, "saliency", input, scoreTensor, "score tensor");
+        Projections.Built built = Projections.build(graph, rule, rule == ReluRule.GRADIENT ? "saliency" : "guided", input, scoreTensor,
+                "score tensor");
         INDArray[] out = new INDArray[inputs.size()];
         for (int from = 0; from < inputs.size(); from += b) {
             int n = Math.min(b, inputs.size() - from);

@@ -234,19 +234,9 @@ public final class Sanity {
 
     /** Guided backpropagation from score[class], images packed B per pass: [H, W, C] float64 each. */
     private static List<INDArray> guided(Graph graph, Tensor input, Tensor score, List<INDArray> xs, int cls, Map<Tensor, INDArray> overrides) {
-        Projections.Built b = Projections.build(graph, ReluRule.GUIDED, "sanity-guided", input, score, "score tensor");
-        int batch = (int) input.size(0);
-        List<INDArray> out = new ArrayList<>();
-        for (int from = 0; from < xs.size(); from += batch) {
-            int n = Math.min(batch, xs.size() - from);
-            INDArray seed = Nd4j.zeros(score.dataType(), score.shape());
-            for (int i = 0; i < n; i++) seed.putScalar(new long[] {i, cls}, 1.0);
-            Map<Tensor, INDArray> feeds = new HashMap<>(overrides);
-            feeds.putAll(Map.of(input, Attributions.packed(input, xs, from), b.seed(), seed));
-            INDArray g = graph.run(b.grad(), feeds).castTo(DataType.DOUBLE);
-            for (int i = 0; i < n; i++) out.add(g.slice(i).dup('c'));
-        }
-        return out;
+        int[] classes = new int[xs.size()];
+        java.util.Arrays.fill(classes, cls);
+        return List.of(Attributions.gradients(graph, input, score, xs, classes, overrides, ReluRule.GUIDED));
     }
 
     /** {@link #run} over the whole {@link #cascade} of the score. */

@@ -39,10 +39,10 @@ public final class Strongest {
         while (images.hasNext() || !chunk.isEmpty()) {
             while (chunk.size() < b && images.hasNext()) chunk.add(images.next());
             INDArray v = e.model().graph().run(out, Map.of(in, Attributions.packed(in, chunk, 0)));
+            double[][] best = t.isUnit() ? of(v, t.channel(), chunk.size()) : null;
             for (int i = 0; i < chunk.size(); i++, index++) {
                 Ranked r;
                 if (t.isUnit()) {
-                    double[][] best = of(v, t.channel(), chunk.size());
                     int w = (int) out.size(2);
                     r = new Ranked(index, best[i][0], best[i][1] < 0 ? -1 : (int) best[i][1] / w, best[i][1] < 0 ? -1 : (int) best[i][1] % w);
                 } else {
