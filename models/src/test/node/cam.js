@@ -14,7 +14,8 @@
 // walking back at fed nodes, and a fed node is not executed), so f(A) = execute({[LAYER]: A}, HEAD) is the model's tail
 // and tf.grad of it is d score / d A. Checked first: feeding the layer's own activations must give the head's scores.
 //
-// usage: node cam.js MODEL_JSON INPUT_F32 SHAPE OUT_DIR HEAD LAYER [SCORE_BACKEND]
+// usage: node cam.js [--unfuse] MODEL_JSON INPUT_F32 SHAPE OUT_DIR HEAD LAYER [SCORE_BACKEND]
+//   --unfuse       split _FusedConv2D nodes into Conv2D, BiasAdd, Relu (load.js: the same values, lazier gradients)
 //   SCORE_BACKEND  wasm (default; XNNPACK, ~20x TF.js's CPU backend on gear) or cpu, for Score-CAM's K masked passes
 // writes OUT_DIR/gradcampp.f32 and OUT_DIR/scorecam.f32 (float32 [classes, h, w], class by class) and
 // OUT_DIR/scores.f32 (the head's scores of the image, [classes]).
@@ -48,16 +49,18 @@ function gradCamPlusPlus(a, g, eps) {
 }
 
 async function main() {
-  const [modelJson, inputFile, shapeText, outDir, head, layer, scoreBackend = 'wasm'] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const unfused = args[0] === '--unfuse' && Boolean(args.shift());
+  const [modelJson, inputFile, shapeText, outDir, head, layer, scoreBackend = 'wasm'] = args;
   if (!layer) {
-    console.error('usage: node cam.js MODEL_JSON INPUT_F32 SHAPE OUT_DIR HEAD LAYER [wasm|cpu]');
+    console.error('usage: node cam.js [--unfuse] MODEL_JSON INPUT_F32 SHAPE OUT_DIR HEAD LAYER [wasm|cpu]');
     process.exit(2);
   }
   await registerGradients(tf);
   await tf.setBackend('cpu');
   await tf.ready();
   const t0 = Date.now();
-  const model = await loadModel(converter, modelJson);
+  const model = await loadModel(converter, modelJson, { unfused });
   const x = loadInput(tf, inputFile, shapeText);
   const [a, scores] = model.execute(x, [layer, head]);                     // A [1, h, w, K], scores [1, classes]
   if (a.rank !== 4 || a.shape[0] !== 1) throw new Error(`layer ${layer} is ${a.shape}, not [1, h, w, K]`);

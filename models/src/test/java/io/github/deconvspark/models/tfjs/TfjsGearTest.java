@@ -67,6 +67,11 @@ public class TfjsGearTest {
         return Path.of(lastLine(run(List.of("bash", MODELS.resolve("fetch-gear.sh").toString(), "photo"), Map.of())));
     }
 
+    /** The official TF.js runtime's node_modules (fetch-gear.sh tfjs: npm-installed once under target/), for NODE_PATH. */
+    public static String tfjsRuntime() throws IOException, InterruptedException {
+        return lastLine(run(List.of("bash", MODELS.resolve("fetch-gear.sh").toString(), "tfjs", TARGET.toString()), Map.of()));
+    }
+
     public static boolean nodeAvailable() {
         try {
             run(List.of("node", "--version"), Map.of());

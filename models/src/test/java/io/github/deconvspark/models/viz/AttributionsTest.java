@@ -25,9 +25,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@link Attributions} on the real gear model and a real photo: against the official TF.js runtime (gradient x input,
- * integrated gradients, SmoothGrad with the same noise; src/test/node/attribution.js), and the properties that must
- * hold: completeness of integrated gradients with its error falling as m grows, SmoothGrad with sigma 0 equal to its
- * base method, packed (batch 4) equal to one at a time (batch 1) bit for bit, the noise repeatable from its seed.
+ * integrated gradients, SmoothGrad with the same noise, guided backprop of a class; src/test/node/attribution.js), and the
+ * properties that must hold: completeness of integrated gradients with its error falling as m grows, SmoothGrad with sigma
+ * 0 equal to its base method, packed (batch 4) equal to one at a time (batch 1) bit for bit, the noise repeatable from its
+ * seed. The same references on a second model: {@link EmotionTfjsTest}.
  */
 class AttributionsTest {
     static final String HEAD = TfjsGearTest.P + "gender_output/BiasAdd";
@@ -282,62 +283,94 @@ class AttributionsTest {
         return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
 
-    /** ours vs TF.js: max |diff| <= tol * max |TF.js|. */
-    static void assertNear(float[] ref, INDArray ours, double tol, String what) {
-        float[] o = floats(ours);
-        assertEquals(ref.length, o.length, what);
-        double maxRef = 0, maxDiff = 0;
-        for (int i = 0; i < ref.length; i++) {
-            maxRef = Math.max(maxRef, Math.abs(ref[i]));
-            maxDiff = Math.max(maxDiff, Math.abs(ref[i] - o[i]));
+    /** ours vs TF.js: max |diff| <= tol * max |TF.js|; the relative difference, printed. */
+    static double assertNear(float[] ref, INDArray ours, double tol, String what) {
+        assertEquals(ref.length, ours.length(), what);
+        double rel = CamTfjsTest.relDiff(ref, 0, ours, what);
+        assertTrue(rel <= tol, what + ": max|diff| " + rel + " of max|TF.js| > " + tol);
+        return rel;
+    }
+
+    /** ours vs TF.js where ours is deliberately wrong (another class, rule or layer): must miss by over 100x tol. */
+    static void assertMisses(float[] ref, INDArray wrong, double tol, String what) {
+        double rel = CamTfjsTest.relDiff(ref, 0, wrong, "mismatch: " + what);
+        assertTrue(rel > 100 * tol, what + " is within 100x the tolerance (" + rel + "): the comparison is too weak");
+    }
+
+    /**
+     * SmoothGrad's noisy points as attribution.js takes them: per sample, x + noise rounded to float32 as the model's input is,
+     * minus x, so TF.js's x + noise is that point; the samples one after the other.
+     */
+    static float[] smoothGradNoise(INDArray image, double sigma, long seed, int samples) {
+        double range = image.maxNumber().doubleValue() - image.minNumber().doubleValue();
+        float[] noise = new float[samples * (int) image.length()];
+        for (int s = 0; s < samples; s++) {
+            INDArray noisy = image.castTo(DataType.DOUBLE).add(Attributions.noise(image.shape(), sigma * range, seed, s)).castTo(DataType.FLOAT);
+            float[] n = floats(noisy.sub(image.castTo(DataType.FLOAT)));
+            System.arraycopy(n, 0, noise, s * n.length, n.length);
         }
-        System.out.printf("%s: max|TF.js| %.4g, max|diff| %.3g%n", what, maxRef, maxDiff);
-        assertTrue(maxRef > 0, what + ": TF.js gave zeros");
-        assertTrue(maxDiff <= tol * maxRef, what + ": max|diff| " + maxDiff + " > " + tol + " * " + maxRef);
+        return noise;
+    }
+
+    /** attribution.js's command for {@code out}: [--unfuse] MODEL INPUT SHAPE OUT NODE CLASS METHOD ARGS. */
+    static List<String> attributionJs(Path model, boolean unfuse, Path input, long[] shape, Path out, String head, int cls, String... method) {
+        List<String> cmd = new ArrayList<>(List.of("node", TfjsGearTest.MODELS.resolve("src/test/node/attribution.js").toString()));
+        if (unfuse) cmd.add("--unfuse");
+        cmd.addAll(List.of(model.toString(), input.toString(), "1," + shape[0] + "," + shape[1] + "," + shape[2], out.toString(), head,
+                String.valueOf(cls)));
+        cmd.addAll(List.of(method));
+        return cmd;
     }
 
     @Test void matchTheTfjsRuntime() throws Exception {
         Assumptions.assumeTrue(TfjsGearTest.nodeAvailable(), "SKIPPED: 'node' is not on PATH (apt-get install nodejs npm)");
-        String nodeModules = TfjsGearTest.lastLine(TfjsGearTest.run(List.of("bash", TfjsGearTest.MODELS.resolve("fetch-gear.sh").toString(),
-                "tfjs", TfjsGearTest.TARGET.toString()), Map.of()));
         Path work = Files.createDirectories(TfjsGearTest.TARGET.resolve("attribution-reference"));
-        Path script = TfjsGearTest.MODELS.resolve("src/test/node/attribution.js");
-        write(work.resolve("input.f32"), floats(image));
+        Path input = work.resolve("input.f32"), model = TfjsGearTest.gearModel();
+        write(input, floats(image));
         INDArray baseline = Attributions.noise(new long[] {198, 198, 3}, 0.1, 11, 0).addi(0.3).castTo(DataType.FLOAT);
         write(work.resolve("baseline.f32"), floats(baseline));
         int samples = 2;                   // TF.js's CPU backend takes ~7 s per gradient of gear: few of them
-        double sigma = 0.1, range = image.maxNumber().doubleValue() - image.minNumber().doubleValue();
-        float[] noise = new float[samples * 198 * 198 * 3];
-        for (int s = 0; s < samples; s++) {
-            // the same noisy points on both sides: x + noise, rounded to float32 as the model's input is
-            INDArray noisy = image.castTo(DataType.DOUBLE).add(Attributions.noise(image.shape(), sigma * range, 5, s)).castTo(DataType.FLOAT);
-            float[] n = floats(noisy.sub(image.castTo(DataType.FLOAT)));
-            System.arraycopy(n, 0, noise, s * n.length, n.length);
-        }
-        write(work.resolve("noise.f32"), noise);
-        String model = TfjsGearTest.gearModel().toString();
-        List<String> common = List.of("node", script.toString(), model, work.resolve("input.f32").toString(), "1,198,198,3");
-        Map<String, String> env = Map.of("NODE_PATH", nodeModules);
+        double sigma = 0.1;
+        write(work.resolve("noise.f32"), smoothGradNoise(image, sigma, 5, samples));
+        var reference = CamTfjsTest.inBackground(List.of(
+                attributionJs(model, false, input, image.shape(), work.resolve("gxi"), HEAD, CLS, "gradxinput"),
+                attributionJs(model, false, input, image.shape(), work.resolve("ig"), HEAD, CLS, "ig", work.resolve("baseline.f32").toString(),
+                        "3", "middle"),
+                attributionJs(model, false, input, image.shape(), work.resolve("sg"), HEAD, CLS, "smoothgrad",
+                        work.resolve("noise.f32").toString(), String.valueOf(samples))));
+        INDArray gxi = Attributions.gradientTimesInput(four.graph(), four.input(), four.layer(HEAD), image, CLS);
+        INDArray ig = Attributions.integratedGradients(four.graph(), four.input(), four.layer(HEAD), image, baseline, CLS, 3,
+                Attributions.Riemann.MIDDLE);
+        INDArray sg = Attributions.smoothGrad(four.graph(), four.input(), four.layer(HEAD), image, CLS, Attributions.Base.GRADIENT, samples,
+                sigma, 5, null, 1, Attributions.Riemann.MIDDLE);
+        reference.join().forEach(System.out::println);
+        assertNear(TfjsGearTest.readF32(work.resolve("gxi/attr.f32")), gxi, 1e-4, "gradient x input");
+        assertNear(TfjsGearTest.readF32(work.resolve("ig/attr.f32")), ig, 1e-4, "integrated gradients (m 3, middle, noise baseline)");
+        assertNear(TfjsGearTest.readF32(work.resolve("sg/attr.f32")), sg, 1e-4, "SmoothGrad (n 2, sigma 0.1)");
+    }
 
-        List<String> cmd = new ArrayList<>(common);
-        cmd.addAll(List.of(work.resolve("gxi").toString(), HEAD, String.valueOf(CLS), "gradxinput"));
-        System.out.println(TfjsGearTest.lastLine(TfjsGearTest.run(cmd, env)));
-        assertNear(TfjsGearTest.readF32(work.resolve("gxi/attr.f32")),
-                Attributions.gradientTimesInput(four.graph(), four.input(), four.layer(HEAD), image, CLS), 1e-4, "gradient x input");
-
-        cmd = new ArrayList<>(common);
-        cmd.addAll(List.of(work.resolve("ig").toString(), HEAD, String.valueOf(CLS), "ig", work.resolve("baseline.f32").toString(), "3",
-                "middle"));
-        System.out.println(TfjsGearTest.lastLine(TfjsGearTest.run(cmd, env)));
-        assertNear(TfjsGearTest.readF32(work.resolve("ig/attr.f32")), Attributions.integratedGradients(four.graph(), four.input(),
-                four.layer(HEAD), image, baseline, CLS, 3, Attributions.Riemann.MIDDLE), 1e-4, "integrated gradients (m 3, middle, noise baseline)");
-
-        cmd = new ArrayList<>(common);
-        cmd.addAll(List.of(work.resolve("sg").toString(), HEAD, String.valueOf(CLS), "smoothgrad", work.resolve("noise.f32").toString(),
-                String.valueOf(samples)));
-        System.out.println(TfjsGearTest.lastLine(TfjsGearTest.run(cmd, env)));
-        assertNear(TfjsGearTest.readF32(work.resolve("sg/attr.f32")), Attributions.smoothGrad(four.graph(), four.input(), four.layer(HEAD),
-                image, CLS, Attributions.Base.GRADIENT, samples, sigma, 5, null, 1, Attributions.Riemann.MIDDLE), 1e-4,
-                "SmoothGrad (n 2, sigma 0.1)");
+    /**
+     * Guided backprop of a class ({@link Explainer.Method#GUIDED}, {@link Explainer.Target#ofClass}) against TF.js with the
+     * guided rule registered as the Relu gradient (attribution.js guided). The seven ReLUs between the image and the gender
+     * head (six conv, one dense) are all fused ops, _FusedConv2D and _FusedMatMul, which TF.js runs unfused while it records
+     * gradients, so the registered gradient reaches each (attribution.js counts its calls). One TF.js gradient, ~7 s; the
+     * plain gradient and the other class must miss it.
+     */
+    @Test void guidedBackpropOfAClassMatchesTheTfjsRuntime() throws Exception {
+        Assumptions.assumeTrue(TfjsGearTest.nodeAvailable(), "SKIPPED: 'node' is not on PATH (apt-get install nodejs npm)");
+        Path work = Files.createDirectories(TfjsGearTest.TARGET.resolve("attribution-reference"));
+        Path input = work.resolve("input.f32");
+        write(input, floats(image));
+        var reference = CamTfjsTest.inBackground(List.of(attributionJs(TfjsGearTest.gearModel(), false, input, image.shape(),
+                work.resolve("guided"), HEAD, CLS, "guided")));
+        Explainer ex = new Explainer(four, HEAD);
+        INDArray guided = ex.explain(image, Explainer.Method.GUIDED, Explainer.Options.defaults(), Explainer.Target.ofClass(CLS)).attribution();
+        INDArray other = ex.explain(image, Explainer.Method.GUIDED, Explainer.Options.defaults(), Explainer.Target.ofClass(1 - CLS)).attribution();
+        INDArray plain = Attributions.gradient(four.graph(), four.input(), four.layer(HEAD), image, CLS);
+        System.out.println(reference.join().get(0));
+        float[] ref = TfjsGearTest.readF32(work.resolve("guided/attr.f32"));
+        assertNear(ref, guided, 1e-4, "gear guided backprop, gender class " + CLS);
+        assertMisses(ref, other, 1e-4, "Java guided class " + (1 - CLS) + " vs TF.js class " + CLS);
+        assertMisses(ref, plain, 1e-4, "Java plain gradient (ReluRule.GRADIENT) vs TF.js guided");
     }
 }
